@@ -37,7 +37,9 @@ function parseCommandLine(argv: string[]): { out: string; options: DevModelOptio
   });
 
   const preset = values.preset;
-  if (preset !== 'tiny' && preset !== '1b') throw new Error(`--preset must be tiny or 1b, got ${preset}`);
+  if (preset !== 'tiny' && preset !== '1b') {
+    throw new Error(`--preset must be tiny or 1b, got ${preset}`);
+  }
 
   const dtype = values.dtype;
   if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16') {
@@ -54,7 +56,11 @@ function parseCommandLine(argv: string[]): { out: string; options: DevModelOptio
     values.out ??
     (preset === 'tiny' ? defaultPath : join(dirname(defaultPath), `adcopy-dev-${preset}.gguf`));
 
-  return { out, options: { preset, ...(dtype ? { dtype } : {}), ...(seed !== undefined ? { seed } : {}) } };
+  const options: DevModelOptions = { preset };
+  if (dtype !== undefined) options.dtype = dtype;
+  if (seed !== undefined) options.seed = seed;
+
+  return { out, options };
 }
 
 async function main(): Promise<void> {

@@ -63,7 +63,8 @@ Simple design, honest materials and a price that makes sense.
 Write three short ad variants for a social media post. Keep the tone playful and friendly.
 Brand: Camellia. Product: cold brew oolong. Features: zero sugar, cold brewed for 12 hours.
 Audience: young professionals in the city. Channel: Instagram. Language: English.
-Each variant has a headline, a body and a call to action. Do not use words like "best" or "number one".
+Each variant has a headline, a body and a call to action.
+Do not use words like "best" or "number one".
 Too formal. Try another angle, and make it sound more relaxed and human.
 Great taste, no compromise. It's the little things that make the day.
 Don't miss out! Tap the link to claim your discount code.

@@ -12,7 +12,9 @@ const HEAD_BYTES = 64 * 1024;
 const GENERATOR_KEY = 'adcopy.dev_model.generator_version';
 
 // Byte widths of GGUF's fixed-size value types, by type code.
-const FIXED_WIDTH: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+const FIXED_WIDTH: Record<number, number> = {
+  0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8,
+};
 const TYPE_STRING = 8;
 const TYPE_ARRAY = 9;
 const TYPE_UINT32 = 4;

@@ -16,8 +16,8 @@ import { buildVocabulary, TokenType, tokenBytes } from './tokenizer.js';
 /** The model's name in its metadata; the engine recognises it and says it writes random text. */
 export const DEV_MODEL_NAME = 'adcopy-dev';
 
-/** Bumped whenever the generator's output changes, so a cached file of an older one is rewritten. */
-export const DEV_MODEL_GENERATOR_VERSION = 1;
+/** Bumped whenever the generator's output changes, so an older cached file is rewritten. */
+export const DEV_MODEL_GENERATOR_VERSION = 2;
 
 /** Shapes of the dev model. */
 export type DevModelPreset = 'tiny' | '1b';
@@ -62,8 +62,16 @@ interface Shape {
 }
 
 const SHAPES: Record<DevModelPreset, Shape> = {
-  tiny: { layers: 2, width: 64, heads: 4, kvHeads: 4, feedForward: 128, maxMerges: 4000, dtype: 'f32' },
-  // TinyLlama's layout (grouped-query attention, 8 query heads per key/value head): about 1B weights.
+  tiny: {
+    layers: 2,
+    width: 64,
+    heads: 4,
+    kvHeads: 4,
+    feedForward: 128,
+    maxMerges: 4000,
+    dtype: 'f32',
+  },
+  // TinyLlama's layout (grouped-query attention, 8 query heads per key/value head): ~1B weights.
   '1b': {
     layers: 22,
     width: 2048,
@@ -75,7 +83,7 @@ const SHAPES: Record<DevModelPreset, Shape> = {
   },
 };
 
-/** ChatML, as Qwen and others ship it; node-llama-cpp resolves its ChatML wrapper from this text. */
+/** ChatML as Qwen and others ship it; node-llama-cpp resolves its ChatML wrapper from it. */
 export const CHATML_TEMPLATE =
   "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content']" +
   " + '<|im_end|>' + '\\n'}}{% endfor %}" +
@@ -98,7 +106,7 @@ export interface DevModelLayout {
 const u32 = (value: number): GgufValue => ({ type: 'u32', value });
 const str = (value: string): GgufValue => ({ type: 'string', value });
 
-/** Characters that are not printable text: controls other than newline, format, private, unassigned. */
+/** Not printable text: controls (newline aside), format, private-use and unassigned code points. */
 const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\uFFFD]/u;
 
 /**
@@ -157,7 +165,12 @@ function llamaTensors(shape: Shape, vocabulary: DevVocabulary, seed: number): Gg
   });
 
   const tensors: GgufTensor[] = [
-    { name: 'token_embd.weight', dims: [width, vocabSize], type: dtype, fill: randomFill(seed, 'token_embd.weight', 1) },
+    {
+      name: 'token_embd.weight',
+      dims: [width, vocabSize],
+      type: dtype,
+      fill: randomFill(seed, 'token_embd.weight', 1),
+    },
   ];
 
   for (let layer = 0; layer < shape.layers; layer++) {
@@ -177,7 +190,12 @@ function llamaTensors(shape: Shape, vocabulary: DevVocabulary, seed: number): Gg
 
   tensors.push(
     { name: 'output_norm.weight', dims: [width], type: 'f32', fill: ones },
-    { name: 'output.weight', dims: [width, vocabSize], type: dtype, fill: outputFill(seed, vocabulary, width) },
+    {
+      name: 'output.weight',
+      dims: [width, vocabSize],
+      type: dtype,
+      fill: outputFill(seed, vocabulary, width),
+    },
   );
 
   return tensors;
@@ -222,8 +240,33 @@ function llamaMetadata(
   ];
 }
 
+/** Throws a RangeError naming the option, the value received and what is allowed. */
+function checkOptions(options: DevModelOptions): void {
+  const { preset, seed, dtype, contextLength } = options;
+
+  if (preset !== undefined && !Object.hasOwn(SHAPES, preset)) {
+    const presets = Object.keys(SHAPES).join(', ');
+    throw new RangeError(`dev model preset must be one of ${presets}, got ${preset}`);
+  }
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) {
+    throw new RangeError(`dev model seed must be an integer from 0 to 4294967295, got ${seed}`);
+  }
+  if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16') {
+    throw new RangeError(`dev model dtype must be f32 or f16, got ${String(dtype)}`);
+  }
+  const contextOk =
+    contextLength === undefined ||
+    (Number.isInteger(contextLength) && contextLength >= 16 && contextLength <= 1_048_576);
+  if (!contextOk) {
+    throw new RangeError(
+      `dev model contextLength must be an integer from 16 to 1048576, got ${contextLength}`,
+    );
+  }
+}
+
 /** Lays out the dev model for the given options: what to write, without writing it. */
 export function devModelLayout(options: DevModelOptions = {}): DevModelLayout {
+  checkOptions(options);
   const preset = options.preset ?? 'tiny';
   const shape = { ...SHAPES[preset], ...(options.dtype ? { dtype: options.dtype } : {}) };
   const seed = options.seed ?? 1;
@@ -233,5 +276,7 @@ export function devModelLayout(options: DevModelOptions = {}): DevModelLayout {
   const tensors = llamaTensors(shape, vocabulary, seed);
   const parameterCount = tensors.reduce((sum, tensor) => sum + elementCount(tensor.dims), 0);
 
-  return { metadata: llamaMetadata(shape, vocabulary, contextLength), tensors, vocabulary, parameterCount };
+  const metadata = llamaMetadata(shape, vocabulary, contextLength);
+
+  return { metadata, tensors, vocabulary, parameterCount };
 }

@@ -1,7 +1,7 @@
 /**
  * A byte-level BPE vocabulary in the GPT-2 layout that llama.cpp reads as
  * `tokenizer.ggml.model = "gpt2"`: the 256 byte symbols, merges learned from a text, and the ChatML
- * special tokens. Everything here is deterministic: the same text and limits give the same vocabulary.
+ * special tokens. It is deterministic: the same text and limits give the same vocabulary.
  *
  * @module
  */
@@ -39,7 +39,7 @@ export interface MergeLearningOptions {
   minPairCount: number;
 }
 
-// The pre-tokenizer of llama.cpp's "qwen2" pre-type; learning over the same pieces keeps merges usable.
+// llama.cpp's "qwen2" pre-tokenizer; learning over the same pieces keeps every merge reachable.
 const QWEN2_PIECE_PATTERN = new RegExp(
   [
     "'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]",
@@ -54,7 +54,7 @@ const QWEN2_PIECE_PATTERN = new RegExp(
 );
 
 /**
- * GPT-2's printable stand-in for each byte: printable Latin-1 bytes stand for themselves, the others
+ * GPT-2's printable stand-in for each byte: printable Latin-1 bytes stand for themselves, others
  * are shifted to U+0100 and up, so every token text is printable and has no spaces.
  */
 export function byteSymbols(): string[] {
@@ -72,7 +72,7 @@ export function byteSymbols(): string[] {
 
 const byteOf = new Map(byteSymbols().map((symbol, byte) => [symbol, byte]));
 
-/** Splits text into the pieces that BPE merges never cross, as llama.cpp's qwen2 pre-tokenizer does. */
+/** Splits text into the pieces that merges never cross, as llama.cpp's qwen2 pre-tokenizer does. */
 export function splitPieces(text: string): string[] {
   return text.match(QWEN2_PIECE_PATTERN) ?? [];
 }
@@ -165,7 +165,7 @@ export function learnMerges(text: string, options: MergeLearningOptions): string
 export function buildVocabulary(text: string, options: MergeLearningOptions): DevVocabulary {
   const merges = learnMerges(text, options);
 
-  // Two merges can spell the same text ("a bc", "ab c"); llama.cpp looks tokens up by text, so once.
+  // Two merges can spell one text ("a bc", "ab c"); llama.cpp finds tokens by text: keep one.
   const tokens = [...new Set([...byteSymbols(), ...merges.map((merge) => merge.replace(' ', ''))])];
   const tokenTypes: number[] = tokens.map(() => TokenType.NORMAL);
   const firstSpecial = tokens.length;

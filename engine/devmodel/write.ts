@@ -30,7 +30,7 @@ function repositoryRoot(): string {
 
   while (!existsSync(join(folder, 'package.json'))) {
     const parent = dirname(folder);
-    if (parent === folder) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    if (parent === folder) throw new Error(`no package.json above ${import.meta.url}`);
     folder = parent;
   }
 

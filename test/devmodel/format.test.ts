@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { toHalfBits } from '../../engine/devmodel/gguf.js';
+import { readGeneratorVersion } from '../../engine/devmodel/inspect.js';
+import {
+  DEV_MODEL_GENERATOR_VERSION,
+  devModelLayout,
+  isCleanTextToken,
+} from '../../engine/devmodel/model.js';
+import {
+  buildVocabulary,
+  byteSymbols,
+  learnMerges,
+  splitPieces,
+  TokenType,
+} from '../../engine/devmodel/tokenizer.js';
+import { writeDevModel } from '../../engine/devmodel/index.js';
+
+let folder: string;
+
+beforeAll(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'adcopy-devmodel-format-'));
+});
+
+afterAll(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+async function sha256(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+/** The token spelling of a text: its UTF-8 bytes as GPT-2 byte symbols. */
+function spell(text: string): string {
+  const symbols = byteSymbols();
+  return Array.from(Buffer.from(text, 'utf8'), (byte) => symbols[byte]).join('');
+}
+
+describe('Function: byteSymbols', () => {
+  it('gives 256 distinct single-character symbols in the GPT-2 spelling', () => {
+    const symbols = byteSymbols();
+
+    expect(new Set(symbols).size).toBe(256);
+    expect(symbols.every((symbol) => Array.from(symbol).length === 1)).toBe(true);
+    expect(symbols[0x41]).toBe('A');
+    expect(symbols[0x20]).toBe('Ġ');
+    expect(symbols[0x0a]).toBe('Ċ');
+    expect(symbols[0x00]).toBe('Ā');
+    expect(symbols.some((symbol) => /\s/u.test(symbol))).toBe(false);
+  });
+});
+
+describe('Function: splitPieces', () => {
+  it('splits as the qwen2 pre-tokenizer: words with their leading space, digits one by one', () => {
+    expect(splitPieces("It's 12 hours, 冷泡乌龙！")).toEqual([
+      'It',
+      "'s",
+      ' ',
+      '1',
+      '2',
+      ' hours',
+      ',',
+      ' 冷泡乌龙',
+      '！',
+    ]);
+  });
+});
+
+describe('Function: learnMerges', () => {
+  it('merges the most frequent pair first and breaks ties by the smaller pair', () => {
+    // Prepare: "ab" occurs 3 times; then "Ġ ab", "b c" and "c d" twice each ("b" < "c" < "Ġ").
+    const text = 'ab ab ab bcd bcd';
+
+    // Act
+    const merges = learnMerges(text, { maxMerges: 3, minPairCount: 2 });
+
+    // Assess
+    expect(merges).toEqual(['a b', 'b c', 'bc d']);
+  });
+
+  it('stops when no pair occurs often enough', () => {
+    expect(learnMerges('abc xyz', { maxMerges: 10, minPairCount: 2 })).toEqual([]);
+  });
+});
+
+describe('Function: buildVocabulary', () => {
+  const vocabulary = buildVocabulary('冷泡冷泡 tea tea', { maxMerges: 50, minPairCount: 2 });
+
+  it('puts byte tokens first, merged tokens next and the ChatML specials last as CONTROL', () => {
+    const { tokens, tokenTypes, specialIds } = vocabulary;
+
+    expect(tokens.slice(0, 256)).toEqual(byteSymbols());
+    expect(tokens).toContain(spell('冷泡'));
+    expect(tokens).not.toContain(spell('冷泡冷泡'));
+    expect(tokens.slice(-3)).toEqual(['<|endoftext|>', '<|im_start|>', '<|im_end|>']);
+    expect(specialIds).toEqual({
+      endOfText: tokens.length - 3,
+      imStart: tokens.length - 2,
+      imEnd: tokens.length - 1,
+    });
+    expect(tokenTypes.slice(-3)).toEqual([TokenType.CONTROL, TokenType.CONTROL, TokenType.CONTROL]);
+    expect(tokenTypes.slice(0, -3).every((type) => type === TokenType.NORMAL)).toBe(true);
+  });
+
+  it('has one token per text and one token for the result of every merge', () => {
+    const { tokens, merges } = vocabulary;
+
+    expect(new Set(tokens).size).toBe(tokens.length);
+    for (const merge of merges) expect(tokens).toContain(merge.replace(' ', ''));
+  });
+});
+
+describe('Function: isCleanTextToken', () => {
+  it('keeps tokens of complete printable UTF-8 and drops byte pieces and control bytes', () => {
+    expect(isCleanTextToken(spell('冷泡'))).toBe(true);
+    expect(isCleanTextToken(spell(' tea'))).toBe(true);
+    expect(isCleanTextToken(spell('\n'))).toBe(true);
+    expect(isCleanTextToken(spell('🍵'))).toBe(true);
+    expect(isCleanTextToken(spell('冷').slice(0, 2))).toBe(false);
+    expect(isCleanTextToken(spell('\u0000'))).toBe(false);
+    expect(isCleanTextToken(spell('\u200b'))).toBe(false);
+    expect(isCleanTextToken(byteSymbols()[0xff] as string)).toBe(false);
+  });
+});
+
+describe('Function: toHalfBits', () => {
+  it.each([
+    [1, 0x3c00],
+    [-2, 0xc000],
+    [0.1, 0x2e66],
+    [65504, 0x7bff],
+    [65520, 0x7c00],
+    [2 ** -24, 0x0001],
+    [2 ** -26, 0x0000],
+    [-0, 0x8000],
+    [Number.POSITIVE_INFINITY, 0x7c00],
+    [Number.NaN, 0x7e00],
+    // Halfway between 1 and the next half (1 + 2^-10): ties go to the even mantissa.
+    [1 + 2 ** -11, 0x3c00],
+    [1 + 3 * 2 ** -11, 0x3c02],
+  ])('encodes %d as 0x%s', (value, bits) => {
+    expect(toHalfBits(value)).toBe(bits);
+  });
+});
+
+describe('Function: devModelLayout', () => {
+  it('lays out the tiny preset: 2 layers of width 64, a few hundred thousand weights', () => {
+    const layout = devModelLayout();
+    const names = layout.tensors.map((tensor) => tensor.name);
+
+    expect(names).toHaveLength(2 + 2 * 9 + 1);
+    expect(names[0]).toBe('token_embd.weight');
+    expect(names).toContain('blk.1.ffn_down.weight');
+    expect(layout.parameterCount).toBeGreaterThan(100_000);
+    expect(layout.parameterCount).toBeLessThan(1_000_000);
+  });
+
+  it('lays out the 1b preset at about a billion weights', () => {
+    const layout = devModelLayout({ preset: '1b' });
+
+    expect(layout.parameterCount).toBeGreaterThan(0.9e9);
+    expect(layout.parameterCount).toBeLessThan(1.2e9);
+    expect(layout.tensors.find((tensor) => tensor.name === 'blk.0.attn_k.weight')?.dims).toEqual([
+      2048, 256,
+    ]);
+  });
+
+  it.each([
+    [{ preset: 'huge' as never }, /preset must be one of tiny, 1b, got huge/],
+    [{ seed: -1 }, /seed must be an integer from 0 to 4294967295, got -1/],
+    [{ seed: 1.5 }, /seed must be an integer/],
+    [{ dtype: 'q4' as never }, /dtype must be f32 or f16, got q4/],
+    [{ contextLength: 0 }, /contextLength must be an integer from 16 to 1048576, got 0/],
+  ])('fails on bad options %o', (options, message) => {
+    expect(() => devModelLayout(options)).toThrow(message);
+  });
+});
+
+describe('Function: writeDevModel', () => {
+  it('writes byte-identical files for the same options', async () => {
+    const first = await writeDevModel(join(folder, 'first.gguf'));
+    const second = await writeDevModel(join(folder, 'second.gguf'));
+
+    expect(await sha256(first.path)).toBe(await sha256(second.path));
+    expect(first.sizeBytes).toBe((await readFile(first.path)).length);
+  });
+
+  it('writes different weights for another seed and a smaller file in F16', async () => {
+    const base = await writeDevModel(join(folder, 'base.gguf'));
+    const seeded = await writeDevModel(join(folder, 'seeded.gguf'), { seed: 2 });
+    const half = await writeDevModel(join(folder, 'half.gguf'), { dtype: 'f16' });
+
+    expect(seeded.sizeBytes).toBe(base.sizeBytes);
+    expect(await sha256(seeded.path)).not.toBe(await sha256(base.path));
+    expect(half.sizeBytes).toBeLessThan(base.sizeBytes * 0.75);
+  });
+
+  it('leaves no temporary file behind and fails on bad options before creating any', async () => {
+    const target = join(folder, 'sub', 'dir', 'model.gguf');
+
+    await writeDevModel(target);
+    await expect(writeDevModel(join(folder, 'bad.gguf'), { seed: -3 })).rejects.toThrow(/seed/);
+
+    expect(await readdir(join(folder, 'sub', 'dir'))).toEqual(['model.gguf']);
+    expect((await readdir(folder)).filter((name) => name.includes('bad'))).toEqual([]);
+  });
+});
+
+describe('Function: readGeneratorVersion', () => {
+  it('reads the version from a written model and nothing from other files', async () => {
+    const model = await writeDevModel(join(folder, 'versioned.gguf'));
+    const notGguf = join(folder, 'not.gguf');
+    const truncated = join(folder, 'truncated.gguf');
+    await writeFile(notGguf, 'hello');
+    await writeFile(truncated, (await readFile(model.path)).subarray(0, 40));
+
+    expect(await readGeneratorVersion(model.path)).toBe(DEV_MODEL_GENERATOR_VERSION);
+    expect(await readGeneratorVersion(notGguf)).toBeUndefined();
+    expect(await readGeneratorVersion(truncated)).toBeUndefined();
+    expect(await readGeneratorVersion(join(folder, 'missing.gguf'))).toBeUndefined();
+  });
+});
