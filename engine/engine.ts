@@ -1,0 +1,149 @@
+/**
+ * @module
+ * Starting and stopping a whole engine: model, scheduler, metrics and HTTP server.
+ */
+
+import type { AddressInfo } from 'node:net';
+
+import { serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
+
+import { LlamaBackend } from './backends/llama/backend.js';
+import { EngineMetrics } from './metrics.js';
+import { VocabularyIndex } from './scheduler/bad-words.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import type { EngineLogger } from './scheduler/types.js';
+import { createEngineApp } from './server.js';
+import type { EngineCore } from './server.js';
+
+/** What a random-weight model's id carries, so nobody mistakes its text for a real model's. */
+export const RANDOM_WEIGHTS_NOTE = 'random weights: writes random text';
+
+/** Options of {@link startEngine}. */
+export interface EngineOptions {
+  /** The GGUF file to serve. */
+  modelPath: string;
+  /** Model id reported in every response. @default the model's metadata name */
+  modelId?: string;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** 0 picks a free port. @default 8080 */
+  port?: number;
+  /** Sequence slots (concurrent generations). @default 8 */
+  slots?: number;
+  /** KV cells per slot: prompt plus new tokens of one candidate. @default 2048 */
+  contextSize?: number;
+  /** CPU threads; unset measures and picks. */
+  threads?: number;
+  /** GPU layers; unset offloads all when a GPU backend is found. */
+  gpuLayers?: number;
+  /** Requests that may wait for a slot before 429. @default 64 */
+  queueLimit?: number;
+  /** Largest max_new_tokens. @default 1024 */
+  maxNewTokens?: number;
+  /** How long SIGTERM draining waits for running requests. @default 30000 */
+  drainGraceMs?: number;
+  /** Embedded-metric log interval; 0 turns the lines off. @default 10000 */
+  emfIntervalMs?: number;
+  logger: EngineLogger;
+}
+
+/** A started engine. */
+export interface RunningEngine {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  modelId: string;
+  /** Stops admitting, lets running requests finish within `graceMs`, then closes everything. */
+  drain(graceMs?: number): Promise<void>;
+  /** Cancels what runs and closes everything. */
+  close(): Promise<void>;
+}
+
+function listen(app: { fetch: (request: Request) => Response | Promise<Response> },
+  host: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+  });
+}
+
+/**
+ * Loads the model and serves the engine over HTTP.
+ * @example
+ * const engine = await startEngine({ modelPath, port: 0, slots: 4, logger });
+ * await fetch(`${engine.url}/invocations`, { method: 'POST', body: '{"prompt":"Hi"}' });
+ * await engine.close();
+ */
+export async function startEngine(options: EngineOptions): Promise<RunningEngine> {
+  const { logger } = options;
+  const slots = options.slots ?? 8;
+  const contextSize = options.contextSize ?? 2048;
+
+  const backend = await LlamaBackend.load({
+    modelPath: options.modelPath,
+    slots,
+    contextSize,
+    threads: options.threads,
+    gpuLayers: options.gpuLayers,
+    logger,
+  });
+
+  const vocabulary = new VocabularyIndex(backend.vocabularySize, backend.tokenBytes);
+  let scheduler: Scheduler | undefined;
+  const metrics = new EngineMetrics(() => ({
+    queueDepth: scheduler?.queueDepth ?? 0,
+    busySlots: scheduler?.busySlots ?? 0,
+    slotCount: slots,
+  }));
+  scheduler = new Scheduler(backend, { queueLimit: options.queueLimit ?? 64, logger,
+    observer: metrics });
+
+  const modelId = options.modelId ?? backend.modelName;
+  const core: EngineCore = {
+    modelId,
+    limits: {
+      maxNewTokens: options.maxNewTokens ?? 1024,
+      contextSize: backend.slotContextSize,
+      maxCandidates: Math.min(8, slots),
+    },
+    scheduler,
+    tokenizer: backend,
+    vocabulary,
+    metrics,
+    logger,
+    ready: () => true,
+  };
+
+  const app = createEngineApp(core);
+  const server = await listen(app, options.host ?? '127.0.0.1', options.port ?? 8080);
+  const address = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  if ((options.emfIntervalMs ?? 10_000) > 0) metrics.startEmf(options.emfIntervalMs);
+
+  logger.info('engine serving', { url, model: modelId, slots, context_per_slot: contextSize,
+    threads: backend.threads, gpu_layers: backend.gpuLayers });
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (graceMs: number) => (closing ??= (async () => {
+    await (scheduler as Scheduler).drain(graceMs);
+    await (scheduler as Scheduler).close();
+    metrics.stopEmf();
+    await closeServer(server);
+    await backend.close();
+    logger.info('engine stopped', { url });
+  })());
+
+  return {
+    url,
+    modelId,
+    drain: (graceMs = options.drainGraceMs ?? 30_000) => shutdown(graceMs),
+    close: () => shutdown(0),
+  };
+}

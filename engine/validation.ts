@@ -1,0 +1,104 @@
+/**
+ * @module
+ * The request schema of `/invocations` (PROTOCOL.md) and its checks against the engine's limits.
+ * A request that passes becomes a {@link ValidGenerateRequest}; one that does not becomes a
+ * {@link ValidationError} that says which field or limit.
+ */
+
+import { z } from 'zod';
+
+/** The engine's per-request limits. */
+export interface EngineLimits {
+  /** Largest `max_new_tokens`. */
+  maxNewTokens: number;
+  /** KV cells per slot: prompt plus `max_new_tokens` must fit. */
+  contextSize: number;
+  /** Largest `n`. */
+  maxCandidates: number;
+}
+
+const message = z.strictObject({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string(),
+});
+
+/** The wire schema of a generation request. */
+export const generateRequestSchema = z
+  .strictObject({
+    prompt: z.string().min(1).optional(),
+    messages: z.array(message).min(1).optional(),
+    max_new_tokens: z.int().min(1).default(128),
+    temperature: z.number().min(0).max(100).default(0.8),
+    top_p: z.number().gt(0).max(1).optional(),
+    top_k: z.int().min(0).optional(),
+    min_p: z.number().min(0).max(1).optional(),
+    repetition_penalty: z.number().gt(0).optional(),
+    presence_penalty: z.number().min(-2).max(2).optional(),
+    frequency_penalty: z.number().min(-2).max(2).optional(),
+    seed: z.int().min(0).max(0xffffffff).optional(),
+    stop: z.array(z.string().min(1)).max(16).default([]),
+    n: z.int().min(1).max(8).default(1),
+    bad_words: z.array(z.string().min(1)).max(1024).default([]),
+    json_schema: z.record(z.string(), z.unknown()).optional(),
+    stream: z.boolean().default(false),
+    deadline_ms: z.int().min(1).optional(),
+  })
+  .refine((body) => (body.prompt === undefined) !== (body.messages === undefined), {
+    message: 'exactly one of prompt or messages is required',
+    path: ['prompt'],
+  });
+
+/** A request that passed the schema (limits that need the tokenizer come later). */
+export type GenerateRequestBody = z.infer<typeof generateRequestSchema>;
+
+/** A request that passed every check, with its prompt tokenised. */
+export interface ValidGenerateRequest {
+  body: GenerateRequestBody;
+  promptTokens: number[];
+}
+
+/** A request the engine refuses with a 400; `message` names the field or limit. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`)
+    .join('; ');
+}
+
+/**
+ * Parses a JSON body against the schema.
+ * @throws {ValidationError} naming every bad field
+ */
+export function parseGenerateRequest(json: unknown, limits: EngineLimits): GenerateRequestBody {
+  const parsed = generateRequestSchema.safeParse(json);
+  if (!parsed.success) throw new ValidationError(describeIssues(parsed.error));
+
+  const body = parsed.data;
+  if (body.max_new_tokens > limits.maxNewTokens) {
+    throw new ValidationError(
+      `max_new_tokens: ${body.max_new_tokens} is over the engine limit of ${limits.maxNewTokens}`);
+  }
+  if (body.n > limits.maxCandidates) {
+    throw new ValidationError(`n: ${body.n} is over the engine limit of ${limits.maxCandidates}`);
+  }
+
+  return body;
+}
+
+/**
+ * Checks that the tokenised prompt and the requested tokens fit one slot's context.
+ * @throws {ValidationError} with the token counts and the limit
+ */
+export function checkPromptFits(promptTokens: number, maxNewTokens: number, limits: EngineLimits) {
+  if (promptTokens >= limits.contextSize) {
+    throw new ValidationError(`prompt: ${promptTokens} tokens is longer than the context of ` +
+      `${limits.contextSize} tokens`);
+  }
+  if (promptTokens + maxNewTokens > limits.contextSize) {
+    throw new ValidationError(`max_new_tokens: prompt of ${promptTokens} tokens plus ` +
+      `max_new_tokens ${maxNewTokens} is over the context of ${limits.contextSize} tokens`);
+  }
+}
