@@ -1,0 +1,126 @@
+/**
+ * Shared pieces of the batch tests: a scripted copy pipeline (deterministic answers, engine faults
+ * on cue), S3 event builders and a logger that keeps quiet.
+ */
+import { EngineError } from '../../layers/engine-client/index.js';
+import { encodeS3EventKey, type BatchLogger, type BatchPipeline } from '../../functions/batch/index.js';
+
+/** The case brief B of shared/cases/README.md, with an id. */
+export function brief(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    brand: '山茶',
+    product: '冷泡乌龙',
+    features: ['0糖', '冷萃12小时'],
+    audience: '都市白领',
+    tone: '活泼',
+    channel: 'wechat_moments',
+    language: 'zh',
+    ...overrides,
+  };
+}
+
+/** JSONL of briefs. */
+export function jsonl(records: unknown[], newline = '\n'): string {
+  return records.map((record) => JSON.stringify(record)).join(newline) + newline;
+}
+
+/** A logger that drops everything (the job's logging is not under test here). */
+export const quietLogger: BatchLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+} as unknown as BatchLogger;
+
+type ScriptedBrief = { id?: string; product: string; variants?: number };
+
+/** What a scripted call does: answer, or throw the returned error. */
+export type Script = (brief: ScriptedBrief, call: number) => Error | undefined;
+
+/** A pipeline whose answers depend only on the brief, so two runs can be compared line by line. */
+export interface ScriptedPipeline extends BatchPipeline<ScriptedBrief> {
+  /** Engine calls per brief id. */
+  calls: Map<string, number>;
+  totalCalls(): number;
+}
+
+/**
+ * A scripted stand-in for the copy pipeline. Validation is a small subset of the real brief
+ * schema: what the job's own handling of invalid lines needs.
+ */
+export function scriptedPipeline(script: Script = () => undefined, delayMs = 0): ScriptedPipeline {
+  const calls = new Map<string, number>();
+  return {
+    calls,
+    totalCalls: () => [...calls.values()].reduce((sum, n) => sum + n, 0),
+    parseBrief(raw) {
+      const record = raw as Record<string, unknown>;
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+        return { success: false, issues: [{ path: '', message: 'must be an object' }] };
+      }
+      if (typeof record.brand === 'string' && record.brand.trim() === '') {
+        return { success: false, issues: [{ path: 'brand', message: 'must not be blank' }] };
+      }
+      const variants = typeof record.variants === 'string' && /^[0-9]+$/.test(record.variants)
+        ? Number(record.variants) : record.variants ?? 3;
+      if (typeof variants !== 'number') {
+        return { success: false, issues: [{ path: 'variants', message: 'must be an integer' }] };
+      }
+      return { success: true, data: { id: record.id as string, product: String(record.product), variants } };
+    },
+    async generate(brief, options) {
+      const key = brief.id ?? brief.product;
+      const call = (calls.get(key) ?? 0) + 1;
+      calls.set(key, call);
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      options.signal?.throwIfAborted();
+
+      const error = script(brief, call);
+      if (error !== undefined) throw error;
+      return {
+        id: `copy-${key}`,
+        cached: false,
+        degraded: false,
+        usage: { promptTokens: 10, completionTokens: 5 },
+        variants: Array.from({ length: brief.variants ?? 3 }, (_, index) => ({
+          index,
+          text: `${brief.product} ${index}`,
+          compliance: { ok: index !== 2, violations: index === 2 ? [{ category: 'absolute_terms' }] : [] },
+        })),
+      };
+    },
+  };
+}
+
+/** An engine fault as the engine client raises it. */
+export function engineDown(): EngineError {
+  return new EngineError(503, 'engine_unavailable', 'engine is unavailable: loading', { retryable: true });
+}
+
+/** A throttle as the engine client raises it, with no wait asked. */
+export function engineThrottled(): EngineError {
+  return new EngineError(503, 'engine_throttled', 'engine is throttling requests', { retryAfterS: 0 });
+}
+
+/** An S3 notification for one object, its key encoded as S3 encodes it. */
+export function s3Event(bucket: string, key: string, eventName = 'ObjectCreated:Put') {
+  return {
+    Records: [{
+      eventSource: 'aws:s3',
+      eventName,
+      s3: { bucket: { name: bucket }, object: { key: encodeS3EventKey(key), sequencer: '0A1B' } },
+    }],
+  };
+}
+
+/** The same notification wrapped in one SQS message. */
+export function sqsEvent(messageId: string, s3: ReturnType<typeof s3Event>) {
+  return { Records: [{ eventSource: 'aws:sqs', messageId, body: JSON.stringify(s3) }] };
+}
+
+/** Parses a JSONL output into records. */
+export function readJsonl(text: string | undefined): Array<Record<string, unknown>> {
+  if (text === undefined) return [];
+  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line));
+}
