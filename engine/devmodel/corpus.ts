@@ -42,6 +42,36 @@ const chineseCopy = `
 爆款回归，老客户专享价，欢迎转发分享给好友。
 清新果香，低糖配方，追剧加班好搭档。
 这个夏天，和朋友一起分享一份清凉。
+你是一位懂产品也懂用户的文案写手，请写出简短、真实、有温度的广告语。
+广告内容要真实合法，不夸大功效，不承诺效果，不编造数据和荣誉。
+化妆品不能说治疗，食品不能说药效，理财产品不能保证收益。
+请根据产品卖点和目标人群，写出不同角度的文案：功能、情感、场景、优惠。
+语气可以是专业的、亲切的、幽默的，也可以是文艺的，但要符合品牌调性。
+标题：一口清爽，轻松一夏
+正文：冷萃十二小时，茶香更柔和，没有添加糖，喝起来也没有负担。
+行动号召：现在下单，明天就能喝到。
+我们的团队来自产地，每一片茶叶都经过挑选。
+这是一款适合上班族的便携早餐，三分钟就能吃上热乎的。
+你值得拥有更好的睡眠，让身体好好休息。
+给孩子的第一双学步鞋，柔软防滑，妈妈更放心。
+户外露营必备，防水耐磨，收纳方便，一个人也能轻松搭好。
+家里的宠物也有自己的小餐桌，营养均衡，它吃得开心，你也放心。
+年轻人的第一台咖啡机，操作简单，一键出杯。
+无论是工作还是学习，都需要一把舒服的椅子。
+秋冬换季，记得给皮肤多一点保湿。
+每天进步一点点，坚持学习，遇见更好的自己。
+把城市的喧嚣关在门外，回家就是度假。
+节日礼盒限量发售，送给家人朋友，心意满满。
+本店所有商品均为正品，支持验货，假一赔三。
+今天下单，享受会员积分双倍，积分可以抵现金使用。
+用心做好每一个细节，这就是我们对用户的承诺。
+这个价格真的很划算，喜欢的朋友不要犹豫。
+关注我们的公众号，第一时间了解新品和活动信息。
+你的生活，你来定义；我们只是帮你把日子过得更舒服一点。
+好的产品会说话，用过的人都知道。
+周一到周五，每天一杯，给忙碌的自己一点甜。
+让每一次出发，都有好心情相伴。
+自然的味道，简单的快乐，分享给你在乎的人。
 `;
 
 const englishCopy = `
@@ -71,6 +101,26 @@ Don't miss out! Tap the link to claim your discount code.
 Trusted by thousands of happy customers across the country.
 Easy returns within 30 days. Questions? Our team is here to help.
 The system prompt, the user brief and the assistant answer follow the chat format.
+You are a copywriter who knows the product and the people who buy it.
+Keep every claim honest: no invented numbers, awards or medical benefits.
+Headline: Crisp, cool and sugar free
+Body: Cold brewed for twelve hours for a smoother taste, with nothing added.
+CTA: Order today and have it tomorrow.
+Built for busy mornings, ready in three minutes and easy to carry.
+Soft, light and made for little feet taking their first steps.
+Camp anywhere. Waterproof, durable and packs down small.
+Healthy meals for your pet, balanced and tasty.
+Your first coffee machine: one button, one great cup.
+Work better, study longer, sit comfortably all day.
+Give your skin a little extra care this winter.
+Holiday gift boxes are here for a limited time. Share the joy with family and friends.
+Every product is genuine, checked and backed by our promise.
+Double points for members this weekend, and points work like cash.
+We care about the details, because that's what you notice every day.
+Follow us to hear about new products and events first.
+Good products speak for themselves; ask anyone who has tried ours.
+Friendly, professional, playful or poetic: match the tone to the brand.
+Write different angles: the feature, the feeling, the moment and the offer.
 `;
 
 const mixedCopy = `

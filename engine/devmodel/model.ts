@@ -17,7 +17,7 @@ import { buildVocabulary, TokenType, tokenBytes } from './tokenizer.js';
 export const DEV_MODEL_NAME = 'adcopy-dev';
 
 /** Bumped whenever the generator's output changes, so an older cached file is rewritten. */
-export const DEV_MODEL_GENERATOR_VERSION = 2;
+export const DEV_MODEL_GENERATOR_VERSION = 3;
 
 /** Shapes of the dev model. */
 export type DevModelPreset = 'tiny' | '1b';

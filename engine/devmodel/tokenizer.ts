@@ -90,32 +90,68 @@ function countWords(text: string, symbols: string[]): Map<string, number> {
   return counts;
 }
 
-/** The most frequent adjacent pair; ties go to the smaller pair string, so learning is stable. */
-function mostFrequentPair(
-  words: { parts: string[]; count: number }[],
-): { pair: [string, string]; count: number } | undefined {
-  const pairCounts = new Map<string, number>();
+/** A distinct pre-tokenizer piece: its current symbols and how often it occurs in the text. */
+interface Word {
+  parts: string[];
+  count: number;
+}
 
-  for (const { parts, count } of words) {
+/**
+ * Counts of adjacent symbol pairs over all words, and which words hold each pair, so a merge only
+ * revisits the words it changes (learning stays well under a second as the corpus grows).
+ */
+class PairIndex {
+  private readonly counts = new Map<string, number>();
+  private readonly holders = new Map<string, Set<number>>();
+
+  constructor(private readonly words: Word[]) {
+    words.forEach((_, index) => this.count(index, 1));
+  }
+
+  /** The most frequent pair; ties go to the smaller pair string, so learning is stable. */
+  mostFrequent(): { key: string; count: number } | undefined {
+    let best: { key: string; count: number } | undefined;
+
+    for (const [key, count] of this.counts) {
+      if (best === undefined || count > best.count || (count === best.count && key < best.key)) {
+        best = { key, count };
+      }
+    }
+
+    return best;
+  }
+
+  /** Merges the pair in every word that holds it, keeping the counts current. */
+  merge(key: string, left: string, right: string): void {
+    const holders = [...(this.holders.get(key) ?? [])];
+    this.holders.delete(key);
+
+    for (const index of holders) {
+      const word = this.words[index] as Word;
+      this.count(index, -1);
+      word.parts = applyMerge(word.parts, left, right);
+      this.count(index, 1);
+    }
+  }
+
+  /** Adds (+1) or takes away (-1) the pairs of one word. */
+  private count(index: number, sign: 1 | -1): void {
+    const { parts, count } = this.words[index] as Word;
+
     for (let i = 0; i + 1 < parts.length; i++) {
       const key = `${parts[i]} ${parts[i + 1]}`;
-      pairCounts.set(key, (pairCounts.get(key) ?? 0) + count);
+      const total = (this.counts.get(key) ?? 0) + sign * count;
+
+      if (total === 0) this.counts.delete(key);
+      else this.counts.set(key, total);
+
+      if (sign === 1) {
+        const holders = this.holders.get(key) ?? new Set<number>();
+        holders.add(index);
+        this.holders.set(key, holders);
+      }
     }
   }
-
-  let bestKey: string | undefined;
-  let bestCount = 0;
-
-  for (const [key, count] of pairCounts) {
-    if (count > bestCount || (count === bestCount && bestKey !== undefined && key < bestKey)) {
-      bestKey = key;
-      bestCount = count;
-    }
-  }
-
-  if (bestKey === undefined) return undefined;
-  const [left = '', right = ''] = bestKey.split(' ');
-  return { pair: [left, right], count: bestCount };
 }
 
 /** Replaces each occurrence of the pair in the word by the merged symbol, left to right. */
@@ -144,15 +180,16 @@ export function learnMerges(text: string, options: MergeLearningOptions): string
     parts: Array.from(word),
     count,
   }));
+  const pairs = new PairIndex(words);
   const merges: string[] = [];
 
   while (merges.length < options.maxMerges) {
-    const best = mostFrequentPair(words);
+    const best = pairs.mostFrequent();
     if (best === undefined || best.count < options.minPairCount) break;
 
-    const [left, right] = best.pair;
-    merges.push(`${left} ${right}`);
-    for (const word of words) word.parts = applyMerge(word.parts, left, right);
+    const [left = '', right = ''] = best.key.split(' ');
+    merges.push(best.key);
+    pairs.merge(best.key, left, right);
   }
 
   return merges;

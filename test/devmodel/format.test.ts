@@ -21,6 +21,9 @@ import {
 } from '../../engine/devmodel/tokenizer.js';
 import { writeDevModel } from '../../engine/devmodel/index.js';
 
+/** sha256 of the default tiny model of generator version 3, on any machine. */
+const TINY_MODEL_SHA256 = 'd6dc70b6e4739150261caded101e6770a87d006a487fcd28596b311db5602edb';
+
 let folder: string;
 
 beforeAll(async () => {
@@ -182,6 +185,18 @@ describe('Function: devModelLayout', () => {
 });
 
 describe('Function: writeDevModel', () => {
+  it('writes the exact bytes of this generator version', async () => {
+    // Changing the generator on purpose: bump DEV_MODEL_GENERATOR_VERSION and this hash together,
+    // so machines with a cached older file write the new one.
+    const expected = { version: 3, sha256: TINY_MODEL_SHA256 };
+
+    const written = await writeDevModel(join(folder, 'golden.gguf'));
+
+    expect({ version: DEV_MODEL_GENERATOR_VERSION, sha256: await sha256(written.path) }).toEqual(
+      expected,
+    );
+  });
+
   it('writes byte-identical files for the same options', async () => {
     const first = await writeDevModel(join(folder, 'first.gguf'));
     const second = await writeDevModel(join(folder, 'second.gguf'));
