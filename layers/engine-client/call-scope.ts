@@ -3,7 +3,7 @@
  * One engine call's deadline, cancellation and retries. Every attempt and every back-off sleep runs
  * inside the same deadline, so retries never make a call outlive its budget (case 14).
  */
-import { deadlineError, EngineError, EngineRejectedError } from './errors.js';
+import { deadlineError, EngineError, isEngineCallError } from './errors.js';
 import type { CallOptions, EngineLogger } from './types.js';
 
 /** How the client retries throttling and transient faults. */
@@ -78,7 +78,7 @@ export class CallScope {
    */
   settle(err: unknown): unknown {
     if (this.signal.aborted) return this.signal.reason;
-    if (err instanceof EngineError || err instanceof EngineRejectedError) return err;
+    if (isEngineCallError(err)) return err;
     // the socket broke while the answer was being read
     return new EngineError(502, 'engine_connection_lost', 'engine connection broke mid-answer', {
       cause: err,

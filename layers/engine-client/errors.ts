@@ -66,6 +66,11 @@ export class EngineRejectedError extends Error {
 /** Either error the client raises for a failed call (aborts rethrow the signal's reason instead). */
 export type EngineCallError = EngineError | EngineRejectedError;
 
+/** True for the errors this client raises itself. */
+export function isEngineCallError(err: unknown): err is EngineCallError {
+  return err instanceof EngineError || err instanceof EngineRejectedError;
+}
+
 /** Back-off hint used when a throttled answer carries no `Retry-After`. */
 export const DEFAULT_RETRY_AFTER_S = 1;
 

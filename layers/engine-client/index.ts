@@ -8,12 +8,18 @@ export {
   EngineError,
   EngineRejectedError,
   engineErrorFromAnswer,
+  isEngineCallError,
   parseRetryAfter,
   type EngineCallError,
   type EngineErrorOptions,
   type EngineFaultStatus,
 } from './errors.js';
 export { HttpEngine, type HttpEngineOptions } from './http-engine.js';
+export {
+  classifySageMakerError,
+  SageMakerEngine,
+  type SageMakerEngineOptions,
+} from './sagemaker-engine.js';
 export { parseSse, type SseEvent } from './sse.js';
 export {
   silentLogger,

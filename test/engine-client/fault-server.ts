@@ -6,6 +6,8 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+
 /** What the server saw of one request. */
 export interface SeenRequest {
   method: string;
@@ -63,6 +65,56 @@ export function chunks(
     res.writeHead(status, { 'content-type': contentType });
     for (const part of parts) {
       res.write(part);
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    res.end();
+  };
+}
+
+const codec = new EventStreamCodec(
+  (bytes) => new TextDecoder().decode(bytes),
+  (text) => new TextEncoder().encode(text),
+);
+
+/** One event of AWS's event-stream framing: a payload part, or a stream error. */
+export type AwsStreamEvent =
+  | { payload: string | Uint8Array }
+  | { exception: 'ModelStreamError' | 'InternalStreamFailure'; message: string };
+
+/** Encodes one event as InvokeEndpointWithResponseStream frames it. */
+function encodeAwsEvent(event: AwsStreamEvent): Uint8Array {
+  const str = (value: string) => ({ type: 'string' as const, value });
+  if ('payload' in event) {
+    const body = typeof event.payload === 'string' ? Buffer.from(event.payload) : event.payload;
+    return codec.encode({
+      headers: {
+        ':message-type': str('event'),
+        ':event-type': str('PayloadPart'),
+        ':content-type': str('application/octet-stream'),
+      },
+      body,
+    });
+  }
+  return codec.encode({
+    headers: {
+      ':message-type': str('exception'),
+      ':exception-type': str(event.exception),
+      ':content-type': str('application/json'),
+    },
+    body: Buffer.from(JSON.stringify({ Message: event.message })),
+  });
+}
+
+/** A SageMaker response stream: each event in its own frame, sent with a pause between. */
+export function awsStream(events: AwsStreamEvent[], variant = 'AllTraffic'): Answer {
+  return async (res) => {
+    res.writeHead(200, {
+      'content-type': 'application/vnd.amazon.eventstream',
+      'x-amzn-sagemaker-content-type': 'text/event-stream',
+      'x-amzn-invoked-production-variant': variant,
+    });
+    for (const event of events) {
+      res.write(encodeAwsEvent(event));
       await new Promise((resolve) => setTimeout(resolve, 15));
     }
     res.end();

@@ -1,0 +1,272 @@
+/**
+ * @module engine-client/sagemaker-engine
+ * The production engine client: SageMaker Runtime's InvokeEndpoint and
+ * InvokeEndpointWithResponseStream, with the same errors, retries and deadlines as the HTTP client.
+ */
+import {
+  InvokeEndpointCommand,
+  InvokeEndpointWithResponseStreamCommand,
+  SageMakerRuntimeClient,
+  type ResponseStream,
+} from '@aws-sdk/client-sagemaker-runtime';
+
+import { CallScope, DEFAULT_DEADLINE_MS, type RetryPolicy } from './call-scope.js';
+import {
+  DEFAULT_RETRY_AFTER_S,
+  EngineError,
+  engineErrorFromAnswer,
+  isEngineCallError,
+  type EngineCallError,
+} from './errors.js';
+import { readEngineResponse, toStreamEvents } from './response.js';
+import { parseSse } from './sse.js';
+import {
+  silentLogger,
+  type CallOptions,
+  type Engine,
+  type EngineLogger,
+  type EngineRequest,
+  type EngineResponse,
+  type EngineStreamEvent,
+} from './types.js';
+
+/** Options of {@link SageMakerEngine}. */
+export interface SageMakerEngineOptions {
+  /** The SageMaker endpoint to invoke. */
+  endpointName: string;
+  /**
+   * A client to use. Give it `maxAttempts: 1`: this class retries by itself within each call's
+   * deadline, and the SDK's own retries would not know about it.
+   * @default a client for `region` with `maxAttempts: 1`
+   */
+  client?: SageMakerRuntimeClient;
+  /** Region of the default client. @default the SDK's own lookup (AWS_REGION, profile) */
+  region?: string;
+  /** Production variant of calls that name none. @default SageMaker's weighted choice */
+  defaultTargetVariant?: string;
+  /** Deadline of calls that set none. @default 30000 */
+  defaultDeadlineMs?: number;
+  /** Retries of throttling and transient faults. @default 3 attempts, 100 ms first cap */
+  retry?: RetryPolicy;
+  /** @default a logger that drops everything */
+  logger?: EngineLogger;
+}
+
+/** Error names under which AWS reports throttling; SageMaker's arrives as a 400 with no message. */
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+]);
+
+/** Service-side faults that pass: another attempt may land on a healthy host. */
+const TRANSIENT = new Set(['InternalFailure', 'ServiceUnavailable', 'InternalDependencyException']);
+
+/** The fields of an AWS SDK error this client reads. */
+interface AwsErrorShape {
+  name?: string;
+  message?: string;
+  OriginalStatusCode?: number;
+  OriginalMessage?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: { throttling?: boolean };
+}
+
+/**
+ * Maps an AWS SDK error to the client's error, by error name rather than HTTP status, because
+ * SageMaker sends throttling as a 400 (case 14). A `ModelError` carries the container's own answer,
+ * which is mapped exactly as the HTTP client maps it.
+ */
+export function classifySageMakerError(err: unknown): EngineCallError {
+  const aws = (err ?? {}) as AwsErrorShape;
+  const name = aws.name ?? '';
+  const detail = aws.message || name || 'no message';
+
+  if (name === 'ModelError') {
+    return engineErrorFromAnswer(aws.OriginalStatusCode ?? 500, aws.OriginalMessage ?? detail);
+  }
+  if (name === 'ModelNotReadyException') {
+    return new EngineError(503, 'engine_loading', `SageMaker model is not ready: ${detail}`, {
+      retryable: true,
+      retryAfterS: DEFAULT_RETRY_AFTER_S,
+      cause: err,
+    });
+  }
+  if (THROTTLING.has(name) || aws.$retryable?.throttling || aws.$metadata?.httpStatusCode === 429) {
+    return new EngineError(503, 'engine_throttled', `SageMaker is throttling requests (${name})`, {
+      retryable: true,
+      retryAfterS: DEFAULT_RETRY_AFTER_S,
+      cause: err,
+    });
+  }
+  if (TRANSIENT.has(name)) {
+    return new EngineError(503, 'engine_unavailable', `SageMaker failed (${name}): ${detail}`, {
+      retryable: true,
+      retryAfterS: DEFAULT_RETRY_AFTER_S,
+      cause: err,
+    });
+  }
+  if (name === 'ValidationError') {
+    // a missing endpoint or variant: the deployment is wrong, not the brief
+    return new EngineError(502, 'endpoint_invalid', `SageMaker refused the call: ${detail}`, {
+      cause: err,
+    });
+  }
+  if (name === 'ModelStreamError' || name === 'InternalStreamFailure') {
+    return new EngineError(502, 'stream_failed', `SageMaker stream failed (${name}): ${detail}`, {
+      cause: err,
+    });
+  }
+  if (aws.$metadata?.httpStatusCode === undefined) {
+    // no HTTP answer at all: DNS, connection refused or reset
+    return new EngineError(502, 'engine_unreachable', `SageMaker could not be reached: ${detail}`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+  return new EngineError(502, 'engine_failed', `SageMaker call failed (${name}): ${detail}`, {
+    cause: err,
+  });
+}
+
+/** The payload bytes of a response stream; error members are raised as the errors they are. */
+async function* payloadBytes(stream: AsyncIterable<ResponseStream>): AsyncGenerator<Uint8Array> {
+  for await (const part of stream) {
+    if (part.PayloadPart?.Bytes) yield part.PayloadPart.Bytes;
+    const failure = part.ModelStreamError ?? part.InternalStreamFailure;
+    if (failure) throw failure;
+  }
+}
+
+/**
+ * Invokes a SageMaker endpoint whose container speaks engine/PROTOCOL.md. Streams travel as
+ * server-sent-event bytes inside `PayloadPart` events; they are re-decoded with the same UTF-8-safe
+ * parser as the HTTP client, so a character split across parts arrives whole (case 18).
+ * @example
+ * const engine = new SageMakerEngine({ endpointName: 'adcopy-prod', region: 'eu-west-1' });
+ * const answer = await engine.generate(request, { targetVariant: 'B', deadlineMs: 8000 });
+ */
+export class SageMakerEngine implements Engine {
+  readonly name: string;
+  readonly endpointName: string;
+  private readonly client: SageMakerRuntimeClient;
+  private readonly defaultTargetVariant: string | undefined;
+  private readonly defaultDeadlineMs: number;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly logger: EngineLogger;
+
+  constructor(options: SageMakerEngineOptions) {
+    if (!options.endpointName) throw new TypeError('SageMakerEngine needs an endpointName');
+
+    this.endpointName = options.endpointName;
+    this.name = `sagemaker:${options.endpointName}`;
+    this.client =
+      options.client ??
+      new SageMakerRuntimeClient({
+        maxAttempts: 1,
+        ...(options.region ? { region: options.region } : {}),
+      });
+    this.defaultTargetVariant = options.defaultTargetVariant;
+    this.defaultDeadlineMs = options.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.retryPolicy = options.retry ?? {};
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** InvokeEndpoint: one request, one JSON answer, with the production variant that answered. */
+  async generate(request: EngineRequest, options: CallOptions = {}): Promise<EngineResponse> {
+    const scope = new CallScope(options, this.defaultDeadlineMs);
+    try {
+      return await scope.retry(
+        async (signal) => {
+          const output = await this.client
+            .send(new InvokeEndpointCommand(this.input(request, false, scope, options)), {
+              abortSignal: signal,
+            })
+            .catch((err: unknown) => {
+              throw signal.aborted ? err : classifySageMakerError(err);
+            });
+          const response = readEngineResponse(
+            new TextDecoder().decode(output.Body),
+            scope.deadlineMs,
+          );
+          return withVariant(response, output.InvokedProductionVariant);
+        },
+        this.retryPolicy,
+        this.logger,
+        options.requestId,
+      );
+    } catch (err) {
+      throw scope.settle(err);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  /**
+   * InvokeEndpointWithResponseStream: token events, then `done`. Retries happen only before the
+   * stream opens; leaving the loop early aborts the call so the engine frees its slot.
+   */
+  async *stream(
+    request: EngineRequest,
+    options: CallOptions = {},
+  ): AsyncGenerator<EngineStreamEvent> {
+    const scope = new CallScope(options, this.defaultDeadlineMs);
+    const abortOnExit = new AbortController();
+    try {
+      const output = await scope.retry(
+        (signal) =>
+          this.client
+            .send(
+              new InvokeEndpointWithResponseStreamCommand(
+                this.input(request, true, scope, options),
+              ),
+              {
+                abortSignal: AbortSignal.any([signal, abortOnExit.signal]),
+              },
+            )
+            .catch((err: unknown) => {
+              throw signal.aborted ? err : classifySageMakerError(err);
+            }),
+        this.retryPolicy,
+        this.logger,
+        options.requestId,
+      );
+      if (!output.Body)
+        throw new EngineError(502, 'bad_engine_response', 'SageMaker stream has no body');
+
+      const bytes = payloadBytes(output.Body);
+      for await (const event of toStreamEvents(parseSse(bytes), scope.deadlineMs)) {
+        yield event.type === 'done'
+          ? { type: 'done', response: withVariant(event.response, output.InvokedProductionVariant) }
+          : event;
+      }
+    } catch (err) {
+      throw scope.settle(isEngineCallError(err) ? err : classifySageMakerError(err));
+    } finally {
+      abortOnExit.abort();
+      scope.dispose();
+    }
+  }
+
+  /** The command input shared by both calls. */
+  private input(request: EngineRequest, stream: boolean, scope: CallScope, options: CallOptions) {
+    const deadline = Math.min(request.deadline_ms ?? Infinity, scope.remainingMs());
+    const targetVariant = options.targetVariant ?? this.defaultTargetVariant;
+    return {
+      EndpointName: this.endpointName,
+      ContentType: 'application/json',
+      Accept: stream ? 'text/event-stream' : 'application/json',
+      Body: new TextEncoder().encode(JSON.stringify({ ...request, stream, deadline_ms: deadline })),
+      ...(targetVariant ? { TargetVariant: targetVariant } : {}),
+      // SageMaker passes custom attributes to the container, which logs them with its own request id
+      ...(options.requestId ? { CustomAttributes: `request_id=${options.requestId}` } : {}),
+    };
+  }
+}
+
+/** Adds the answering production variant, when SageMaker named one. */
+function withVariant(response: EngineResponse, variant: string | undefined): EngineResponse {
+  return variant ? { ...response, invoked_variant: variant } : response;
+}

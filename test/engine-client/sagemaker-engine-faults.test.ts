@@ -1,0 +1,218 @@
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import {
+  EngineError,
+  EngineRejectedError,
+  SageMakerEngine,
+  type EngineResponse,
+  type EngineStreamEvent,
+} from '../../layers/engine-client/index.js';
+import { awsError, awsStream, json, startFaultServer, type FaultServer } from './fault-server.js';
+
+const answer: EngineResponse = {
+  id: 'gen_2',
+  model: 'adcopy-dev (random weights: writes random text)',
+  generations: [{ index: 0, text: '赋能', finish_reason: 'stop', completion_tokens: 2 }],
+  usage: { prompt_tokens: 12, cached_prompt_tokens: 8, completion_tokens: 2 },
+  timings: { queue_ms: 0.2, ttft_ms: 3, total_ms: 6 },
+};
+
+let server: FaultServer;
+let engine: SageMakerEngine;
+
+beforeAll(async () => {
+  server = await startFaultServer();
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+beforeEach(() => {
+  server.seen.length = 0;
+  // the real SDK client; only its endpoint points at the local server
+  const client = new SageMakerRuntimeClient({
+    endpoint: server.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' },
+    maxAttempts: 1,
+  });
+  engine = new SageMakerEngine({ endpointName: 'adcopy-test', client, retry: { random: () => 0 } });
+});
+
+/** The error a promise rejects with. */
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => expect.fail('expected a rejection'),
+    (err: unknown) => err,
+  );
+}
+
+/** Collects a stream's events. */
+async function collect(events: AsyncIterable<EngineStreamEvent>): Promise<EngineStreamEvent[]> {
+  const seen: EngineStreamEvent[] = [];
+  for await (const event of events) seen.push(event);
+  return seen;
+}
+
+/** A container answer relayed by SageMaker inside a ModelError. */
+function modelError(originalStatus: number, body: unknown) {
+  return awsError(424, 'ModelError', {
+    Message: `Received client error (${originalStatus}) from primary`,
+    OriginalStatusCode: originalStatus,
+    OriginalMessage: JSON.stringify(body),
+  });
+}
+
+describe('Class: SageMakerEngine', () => {
+  describe('Method: generate', () => {
+    it('invokes the endpoint with the target variant and reports the variant that answered', async () => {
+      server.script(json(200, answer, { 'x-amzn-invoked-production-variant': 'B' }));
+
+      const response = await engine.generate(
+        { prompt: '茶', max_new_tokens: 4 },
+        { targetVariant: 'B', requestId: 'req-9' },
+      );
+
+      expect(response).toEqual({ ...answer, invoked_variant: 'B' });
+      const [seen] = server.seen;
+      expect(seen?.url).toBe('/endpoints/adcopy-test/invocations');
+      expect(seen?.headers['x-amzn-sagemaker-target-variant']).toBe('B');
+      expect(seen?.headers['x-amzn-sagemaker-custom-attributes']).toBe('request_id=req-9');
+      expect(JSON.parse(seen?.body ?? '{}')).toMatchObject({ prompt: '茶', stream: false });
+    });
+
+    it('retries a ThrottlingException (a 400 with no message) and returns the next answer', async () => {
+      server.script(awsError(400, 'ThrottlingException'), json(200, answer));
+
+      const response = await engine.generate({ prompt: 'tea' });
+
+      expect(response.id).toBe('gen_2');
+      expect(server.seen).toHaveLength(2);
+    });
+
+    it('fails with a 503 engine_throttled, never a 400, once throttling retries run out (case 14)', async () => {
+      server.script(awsError(400, 'ThrottlingException'));
+
+      const err = await failure(engine.generate({ prompt: 'tea' }));
+
+      expect(err).toBeInstanceOf(EngineError);
+      expect(err).toMatchObject({ status: 503, reason: 'engine_throttled', retryAfterS: 1 });
+      expect(server.seen).toHaveLength(3);
+    });
+
+    it('fails with EngineRejectedError carrying the container message of a ModelError 400', async () => {
+      const message = 'prompt has 5000 tokens; the context holds 4096';
+      server.script(modelError(400, { error: message, error_type: 'validation' }));
+
+      const err = await failure(engine.generate({ prompt: 'long' }));
+
+      expect(err).toBeInstanceOf(EngineRejectedError);
+      expect(err).toMatchObject({ status: 400, message });
+      expect(server.seen).toHaveLength(1);
+    });
+
+    it.each([
+      [429, { error: 'queue full', error_type: 'queue_full' }, 503, 'engine_throttled', 3],
+      [503, { error: 'draining', error_type: 'draining' }, 503, 'engine_draining', 3],
+      [
+        500,
+        { error: 'decode failed', error_type: 'generation_failed' },
+        502,
+        'generation_failed',
+        1,
+      ],
+    ])(
+      'maps a ModelError with container status %s like the HTTP client does',
+      async (originalStatus, body, status, reason, attempts) => {
+        server.script(modelError(originalStatus, body));
+
+        const err = await failure(engine.generate({ prompt: 'tea' }));
+
+        expect(err).toMatchObject({ status, reason });
+        expect(server.seen).toHaveLength(attempts);
+      },
+    );
+
+    it.each([
+      [429, 'ModelNotReadyException', 503, 'engine_loading', 3],
+      [503, 'ServiceUnavailable', 503, 'engine_unavailable', 3],
+      [500, 'InternalFailure', 503, 'engine_unavailable', 3],
+      [400, 'ValidationError', 502, 'endpoint_invalid', 1],
+    ])('maps a %s %s by its name', async (httpStatus, errorType, status, reason, attempts) => {
+      server.script(awsError(httpStatus, errorType, { message: `${errorType} from test` }));
+
+      const err = await failure(engine.generate({ prompt: 'tea' }));
+
+      expect(err).toMatchObject({ status, reason });
+      expect(server.seen).toHaveLength(attempts);
+    });
+  });
+
+  describe('Method: stream', () => {
+    it('re-decodes PayloadPart bytes that split a character, without U+FFFD (case 18)', async () => {
+      const sse = Buffer.from(
+        'event: token\ndata: {"index":0,"text":"赋"}\n\n' +
+          'event: token\ndata: {"index":0,"text":"能"}\n\n' +
+          `event: done\ndata: ${JSON.stringify(answer)}\n\n`,
+      );
+      // cut inside 赋 (E8 B5 | 8B) and inside 能
+      const cutA = sse.indexOf(Buffer.from('赋')) + 2;
+      const cutB = sse.indexOf(Buffer.from('能')) + 1;
+      server.script(
+        awsStream(
+          [
+            { payload: sse.subarray(0, cutA) },
+            { payload: sse.subarray(cutA, cutB) },
+            { payload: sse.subarray(cutB) },
+          ],
+          'A',
+        ),
+      );
+
+      const events = await collect(engine.stream({ prompt: 'tea' }, { targetVariant: 'A' }));
+
+      expect(events).toEqual([
+        { type: 'token', index: 0, text: '赋' },
+        { type: 'token', index: 0, text: '能' },
+        { type: 'done', response: { ...answer, invoked_variant: 'A' } },
+      ]);
+      expect(server.seen[0]?.url).toBe('/endpoints/adcopy-test/invocations-response-stream');
+      expect(JSON.parse(server.seen[0]?.body ?? '{}')).toMatchObject({ stream: true });
+    });
+
+    it('fails with a 502 stream_failed on a ModelStreamError after tokens', async () => {
+      server.script(
+        awsStream([
+          { payload: 'event: token\ndata: {"index":0,"text":"好"}\n\n' },
+          { exception: 'ModelStreamError', message: 'container closed the stream' },
+        ]),
+      );
+      const seen: EngineStreamEvent[] = [];
+
+      const err = await failure(
+        (async () => {
+          for await (const event of engine.stream({ prompt: 'tea' })) seen.push(event);
+        })(),
+      );
+
+      expect(seen).toEqual([{ type: 'token', index: 0, text: '好' }]);
+      expect(err).toMatchObject({ status: 502, reason: 'stream_failed' });
+    });
+
+    it('retries a throttled stream before it opens', async () => {
+      server.script(
+        awsError(400, 'ThrottlingException'),
+        awsStream([{ payload: `event: done\ndata: ${JSON.stringify(answer)}\n\n` }]),
+      );
+
+      const events = await collect(engine.stream({ prompt: 'tea' }));
+
+      expect(events).toEqual([
+        { type: 'done', response: { ...answer, invoked_variant: 'AllTraffic' } },
+      ]);
+      expect(server.seen).toHaveLength(2);
+    });
+  });
+});
