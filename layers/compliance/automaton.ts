@@ -1,0 +1,150 @@
+/**
+ * @module compliance/automaton
+ * An Aho-Corasick automaton compiled to a dense transition table over character classes: every
+ * character that occurs in some pattern gets a class, all others share class 0. Scanning costs
+ * two array reads per folded unit whatever the number of patterns, so a check is linear in the
+ * text and independent of rule count.
+ *
+ * General-purpose libraries (modern-ahocorasick and others) walk Map-based tries and reach a
+ * fraction of the throughput target, hence this small table-driven one.
+ */
+
+/** A match: pattern index and the folded positions it covers (end exclusive). */
+export interface AutomatonMatch {
+  pattern: number;
+  start: number;
+  end: number;
+}
+
+/** A compiled multi-pattern matcher over UTF-16 units. */
+export class Automaton {
+  /** classOf[unit]: the character class of a UTF-16 unit (0: occurs in no pattern) */
+  private readonly classOf: Uint16Array;
+  private readonly classCount: number;
+  /** delta[state * classCount + class]: the next state */
+  private readonly delta: Int32Array;
+  /** patterns ending exactly at a state, as a linked list through `nextOutput` */
+  private readonly firstOutput: Int32Array;
+  private readonly outputPattern: Int32Array;
+  private readonly nextOutput: Int32Array;
+  private readonly lengths: Int32Array;
+
+  /**
+   * Compiles the patterns (already folded). Empty patterns are ignored.
+   * @example new Automaton(['最好', '第一']).scan(units, length)
+   */
+  constructor(patterns: readonly string[]) {
+    this.classOf = new Uint16Array(65536);
+    let classCount = 1;
+    for (const pattern of patterns) {
+      for (let i = 0; i < pattern.length; i++) {
+        const unit = pattern.charCodeAt(i);
+        if (this.classOf[unit] === 0) this.classOf[unit] = classCount++;
+      }
+    }
+    this.classCount = classCount;
+    this.lengths = Int32Array.from(patterns, (p) => p.length);
+
+    const trie = buildTrie(patterns, this.classOf);
+    const compiled = compile(trie, classCount);
+    this.delta = compiled.delta;
+    this.firstOutput = compiled.firstOutput;
+    this.outputPattern = compiled.outputPattern;
+    this.nextOutput = compiled.nextOutput;
+  }
+
+  /** Number of states, for tests and sizing. */
+  get stateCount(): number {
+    return this.firstOutput.length;
+  }
+
+  /** Every occurrence of every pattern in units[0..length), overlaps included. */
+  scan(units: Uint16Array, length: number): AutomatonMatch[] {
+    const matches: AutomatonMatch[] = [];
+    const { classOf, classCount, delta, firstOutput } = this;
+    let state = 0;
+    for (let k = 0; k < length; k++) {
+      state = delta[state * classCount + (classOf[units[k] as number] as number)] as number;
+      if (firstOutput[state] === -1) continue;
+
+      for (let o = firstOutput[state] as number; o !== -1; o = this.nextOutput[o] as number) {
+        const pattern = this.outputPattern[o] as number;
+        matches.push({ pattern, start: k + 1 - (this.lengths[pattern] as number), end: k + 1 });
+      }
+    }
+    return matches;
+  }
+}
+
+interface Trie {
+  /** children per state as class -> state */
+  children: Map<number, number>[];
+  /** patterns that end at each state */
+  ends: number[][];
+}
+
+function buildTrie(patterns: readonly string[], classOf: Uint16Array): Trie {
+  const trie: Trie = { children: [new Map()], ends: [[]] };
+  patterns.forEach((pattern, index) => {
+    if (pattern.length === 0) return;
+
+    let state = 0;
+    for (let i = 0; i < pattern.length; i++) {
+      const cls = classOf[pattern.charCodeAt(i)] as number;
+      let next = trie.children[state]?.get(cls);
+      if (next === undefined) {
+        next = trie.children.length;
+        trie.children.push(new Map());
+        trie.ends.push([]);
+        trie.children[state]?.set(cls, next);
+      }
+      state = next;
+    }
+    trie.ends[state]?.push(index);
+  });
+  return trie;
+}
+
+// Breadth-first: a state's failure target is always finished before the state itself.
+function compile(trie: Trie, classCount: number) {
+  const states = trie.children.length;
+  const delta = new Int32Array(states * classCount);
+  const fail = new Int32Array(states);
+  const firstOutput = new Int32Array(states).fill(-1);
+  const outputPattern: number[] = [];
+  const nextOutput: number[] = [];
+  const queue: number[] = [0];
+
+  for (let head = 0; head < queue.length; head++) {
+    const state = queue[head] as number;
+    const children = trie.children[state] as Map<number, number>;
+
+    // Outputs: own patterns first, then the failure target's list (already complete).
+    let list = state === 0 ? -1 : (firstOutput[fail[state] as number] as number);
+    for (const pattern of trie.ends[state] ?? []) {
+      outputPattern.push(pattern);
+      nextOutput.push(list);
+      list = outputPattern.length - 1;
+    }
+    firstOutput[state] = list;
+
+    for (let cls = 0; cls < classCount; cls++) {
+      const child = children.get(cls);
+      const viaFail = state === 0 ? 0 : (delta[(fail[state] as number) * classCount + cls] as number);
+      if (child === undefined) {
+        delta[state * classCount + cls] = viaFail;
+        continue;
+      }
+      delta[state * classCount + cls] = child;
+      fail[child] = viaFail;
+      queue.push(child);
+    }
+  }
+
+  return {
+    delta,
+    firstOutput,
+    outputPattern: Int32Array.from(outputPattern),
+    nextOutput: Int32Array.from(nextOutput),
+  };
+}

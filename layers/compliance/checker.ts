@@ -1,0 +1,277 @@
+/**
+ * @module compliance/checker
+ * The compliance checker: rule terms compiled into one automaton over folded text, each hit
+ * judged in context, overlapping hits resolved to the longest, plus brand terms and a channel's
+ * editorial rules. One pass over the text whatever the number of rules.
+ */
+import { Automaton } from './automaton.js';
+import {
+  digitsHold,
+  followedByAny,
+  followedWithin,
+  originEnd,
+  originStart,
+  precededByAny,
+  wordEdgeAfter,
+  wordEdgeBefore,
+  type Scan,
+} from './context.js';
+import { editorialViolations } from './editorial.js';
+import {
+  digitLikeTable,
+  foldInto,
+  foldTable,
+  foldTerm,
+  isWordUnit,
+  type FoldTable,
+} from './normalize.js';
+import { assertUniqueIds, loadRuleDirectory, type RuleDefinition } from './rule-schema.js';
+import type { BrandTerms, CheckOptions, ComplianceResult, Violation } from './types.js';
+
+/** The logger methods the checker uses; Powertools' Logger fits. */
+export interface CheckerLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** A rule with its context words folded, ready for matching. */
+interface CompiledRule {
+  definition: RuleDefinition;
+  unlessFollowedBy: string[];
+  unlessPrecededBy: string[];
+  requiresFollowedBy: string[];
+  requiresWithin: number;
+}
+
+/** One term of one rule, folded, with what a hit on it must satisfy. */
+interface CompiledTerm {
+  rule: CompiledRule;
+  term: string;
+  length: number;
+  /** folded positions that must be digits in the text ('no.1' is not 'No, I') */
+  digitPositions: number[];
+  /** the term starts or ends with a Latin letter or digit: it must stand as a whole word */
+  wordStart: boolean;
+  wordEnd: boolean;
+}
+
+/** A hit that survived word-edge and digit checks; `cleared` when its context makes it clean. */
+interface Hit {
+  term: CompiledTerm;
+  start: number;
+  end: number;
+  cleared: boolean;
+}
+
+const BRAND_RULE: Omit<RuleDefinition, 'terms'> = {
+  id: 'brand.banned',
+  category: 'brand_terms',
+  severity: 'block',
+  reason: "The brand's own list bans this term.",
+  suggestion: "Rephrase without this term; see the brand's style guide.",
+  language: 'any',
+};
+
+/** A compiled set of rules. Immutable and safe to share; checks are synchronous. */
+export class Checker {
+  private readonly table: FoldTable = foldTable();
+  private readonly digitLike = digitLikeTable();
+  private readonly terms: CompiledTerm[];
+  private readonly automaton: Automaton;
+  private readonly brandCache = new Map<string, BrandMatcher>();
+  private units = new Uint16Array(256);
+  private origin = new Int32Array(256);
+
+  /**
+   * @param rules - validated rule definitions (see loadRuleDirectory)
+   */
+  constructor(readonly rules: readonly RuleDefinition[]) {
+    assertUniqueIds(rules, 'rules given to Checker');
+    this.terms = rules.flatMap((rule) => compileRule(rule, this.table));
+    this.automaton = new Automaton(this.terms.map((t) => foldTerm(t.term, this.table)));
+  }
+
+  /** Loads, validates and compiles every rule file in a folder. */
+  static fromDirectory(dir: string, logger?: CheckerLogger): Checker {
+    const checker = new Checker(loadRuleDirectory(dir));
+    logger?.info('compliance rules loaded', { rules_dir: dir, rule_count: checker.rules.length });
+    return checker;
+  }
+
+  /**
+   * Checks one text.
+   * @example checker.check('全国销量第一').passed // false
+   */
+  check(text: string, options: CheckOptions = {}): ComplianceResult {
+    const scan = this.fold(text);
+    const zh = options.language === 'zh' || scan.folded.hasCjk;
+
+    const hits = this.automaton
+      .scan(scan.folded.units, scan.folded.length)
+      .map((m) => this.judge(scan, this.terms[m.pattern] as CompiledTerm, m.start, m.end, zh))
+      .filter((hit): hit is Hit => hit !== undefined);
+    if (options.brand?.bannedTerms?.length) hits.push(...this.brandHits(scan, options.brand));
+
+    const violations = longestHits(hits).map((hit) => toViolation(scan, hit));
+    violations.push(...this.missingRequired(scan, options.brand));
+    if (options.channel) violations.push(...editorialViolations(text, options.channel, options.field));
+
+    violations.sort((a, b) => a.start - b.start || b.end - a.end);
+    return { passed: violations.every((v) => v.severity !== 'block'), violations };
+  }
+
+  /** The 'block' terms of a language (and of every language) for the decoder's bad_words. */
+  blockTerms(language: 'zh' | 'en'): string[] {
+    const terms = this.terms.filter((t) => {
+      const { definition, unlessFollowedBy, unlessPrecededBy, requiresFollowedBy } = t.rule;
+      const inLanguage = definition.language === language || definition.language === 'any';
+      // Terms that need context to judge stay with the post-check: the decoder cannot see context.
+      const contextFree = !unlessFollowedBy.length && !unlessPrecededBy.length;
+      return inLanguage && definition.severity === 'block' && contextFree && !requiresFollowedBy.length;
+    });
+    return [...new Set(terms.map((t) => t.term))];
+  }
+
+  private fold(text: string): Scan {
+    if (this.units.length < text.length) {
+      this.units = new Uint16Array(text.length * 2);
+      this.origin = new Int32Array(text.length * 2);
+    }
+    const folded = foldInto(text, this.table, this.units, this.origin);
+    return { text, folded, table: this.table, digitLike: this.digitLike };
+  }
+
+  private judge(scan: Scan, term: CompiledTerm, start: number, end: number, zh: boolean) {
+    if (term.rule.definition.language === 'zh' && !zh) return undefined;
+    if (!standsAlone(scan, term, start, end)) return undefined;
+
+    return { term, start, end, cleared: !inContext(scan, term.rule, start, end) };
+  }
+
+  private brandHits(scan: Scan, brand: BrandTerms): Hit[] {
+    const matcher = this.brandMatcher(brand.bannedTerms ?? []);
+    return matcher.automaton
+      .scan(scan.folded.units, scan.folded.length)
+      .map((m) => ({ term: matcher.terms[m.pattern] as CompiledTerm, start: m.start, end: m.end }))
+      .filter((hit) => standsAlone(scan, hit.term, hit.start, hit.end))
+      .map((hit) => ({ ...hit, cleared: false }));
+  }
+
+  private brandMatcher(bannedTerms: string[]): BrandMatcher {
+    const key = JSON.stringify(bannedTerms);
+    let matcher = this.brandCache.get(key);
+    if (matcher) return matcher;
+
+    const terms = compileRule({ ...BRAND_RULE, terms: bannedTerms }, this.table);
+    matcher = { terms, automaton: new Automaton(terms.map((t) => foldTerm(t.term, this.table))) };
+    // A small bound: brands are few per process, but briefs are untrusted input.
+    if (this.brandCache.size >= 256) this.brandCache.clear();
+    this.brandCache.set(key, matcher);
+    return matcher;
+  }
+
+  private missingRequired(scan: Scan, brand: BrandTerms | undefined): Violation[] {
+    const required = brand?.requiredTerms ?? [];
+    const folded = String.fromCharCode(...scan.folded.units.subarray(0, scan.folded.length));
+    return required
+      .filter((term) => !folded.includes(foldTerm(term, this.table)))
+      .map((term) => ({
+        ruleId: 'brand.required',
+        category: 'brand_terms',
+        severity: 'warn' as const,
+        term,
+        start: 0,
+        end: 0,
+        reason: 'The brand requires this term in its copy and the text does not contain it.',
+        suggestion: `Work "${term}" into the copy.`,
+      }));
+  }
+}
+
+interface BrandMatcher {
+  terms: CompiledTerm[];
+  automaton: Automaton;
+}
+
+function compileRule(definition: RuleDefinition, table: FoldTable): CompiledTerm[] {
+  const fold = (words: string[] | undefined) => (words ?? []).map((w) => foldTerm(w, table));
+  const rule: CompiledRule = {
+    definition,
+    unlessFollowedBy: fold(definition.unless?.followedBy),
+    unlessPrecededBy: fold(definition.unless?.precededBy),
+    requiresFollowedBy: fold(definition.requires?.followedBy),
+    requiresWithin: definition.requires?.within ?? 0,
+  };
+
+  const seen = new Set<string>();
+  return definition.terms.flatMap((term) => {
+    const folded = foldTerm(term, table);
+    if (folded.length === 0 || seen.has(folded)) return [];
+
+    seen.add(folded);
+    return [compileTerm(rule, term, folded, table)];
+  });
+}
+
+function compileTerm(rule: CompiledRule, term: string, folded: string, table: FoldTable) {
+  const digitLike = digitLikeTable();
+  const digitPositions: number[] = [];
+  let k = 0;
+  for (let i = 0; i < term.length; i++) {
+    const unit = term.charCodeAt(i);
+    if (table[unit] === 0) continue;
+    if (digitLike[unit] === 1) digitPositions.push(k);
+    k += 1;
+  }
+
+  const wordStart = isWordUnit(folded.charCodeAt(0));
+  const wordEnd = isWordUnit(folded.charCodeAt(folded.length - 1));
+  return { rule, term, length: folded.length, digitPositions, wordStart, wordEnd };
+}
+
+function standsAlone(scan: Scan, term: CompiledTerm, start: number, end: number): boolean {
+  if (!digitsHold(scan, start, term.digitPositions)) return false;
+  if (!term.wordStart && !term.wordEnd) return true;
+
+  if (term.wordStart && !wordEdgeBefore(scan, originStart(scan, start))) return false;
+  return !term.wordEnd || wordEdgeAfter(scan, originEnd(scan, end - 1));
+}
+
+function inContext(scan: Scan, rule: CompiledRule, start: number, end: number): boolean {
+  if (rule.requiresFollowedBy.length > 0) {
+    if (!followedWithin(scan, end, rule.requiresWithin, rule.requiresFollowedBy)) return false;
+  }
+  if (followedByAny(scan, end, rule.unlessFollowedBy)) return false;
+  return !precededByAny(scan, start, rule.unlessPrecededBy);
+}
+
+/**
+ * Keeps, among overlapping hits, the longest: '最好' wins over '最', 'miracle cure' over 'cure'.
+ * A hit its context cleared still covers the hits inside it, so 最高可省 clears its 最 too.
+ */
+function longestHits(hits: Hit[]): Hit[] {
+  const ordered = [...hits].sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start);
+  const covering: Hit[] = [];
+  const kept: Hit[] = [];
+  for (const hit of ordered) {
+    if (covering.some((c) => c.start <= hit.start && hit.end <= c.end)) continue;
+
+    covering.push(hit);
+    if (!hit.cleared) kept.push(hit);
+  }
+  return kept;
+}
+
+function toViolation(scan: Scan, hit: Hit): Violation {
+  const { definition } = hit.term.rule;
+  return {
+    ruleId: definition.id,
+    category: definition.category,
+    severity: definition.severity,
+    term: hit.term.term,
+    start: originStart(scan, hit.start),
+    end: originEnd(scan, hit.end - 1),
+    reason: definition.reason,
+    suggestion: definition.suggestion,
+  };
+}

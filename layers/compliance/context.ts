@@ -1,0 +1,97 @@
+/**
+ * @module compliance/context
+ * Decides whether a term found in folded text is a real use of the term: Latin terms must stand
+ * as whole words in the original text, digits in a term must be digits in the text, and a rule's
+ * context (what follows or precedes the term) can clear it, as 第一 in 第一次 or "cured" in
+ * "cured ham". Word edges are judged on the original text, so "be st" still reads as one word
+ * while "be stable" does not hold "best".
+ */
+import { isWordUnit, type FoldTable, type FoldedText } from './normalize.js';
+
+/** Folded text together with the original it came from. */
+export interface Scan {
+  text: string;
+  folded: FoldedText;
+  table: FoldTable;
+  digitLike: Uint8Array;
+}
+
+/** True when no Latin letter or digit touches the original text just before `index`. */
+export function wordEdgeBefore(scan: Scan, index: number): boolean {
+  if (index <= 0) return true;
+  return !isWordUnit(scan.table[scan.text.charCodeAt(index - 1)] as number);
+}
+
+/** True when no Latin letter or digit touches the original text at `index` (an end offset). */
+export function wordEdgeAfter(scan: Scan, index: number): boolean {
+  if (index >= scan.text.length) return true;
+  return !isWordUnit(scan.table[scan.text.charCodeAt(index)] as number);
+}
+
+/** Original offset where folded unit k starts. */
+export function originStart(scan: Scan, k: number): number {
+  return scan.folded.origin[k] as number;
+}
+
+/** Original offset just past folded unit k (folded units always come from one BMP unit). */
+export function originEnd(scan: Scan, k: number): number {
+  return (scan.folded.origin[k] as number) + 1;
+}
+
+/** True when folded units [at, at + word.length) spell `word`. */
+function spellsAt(scan: Scan, at: number, word: string): boolean {
+  const { units, length } = scan.folded;
+  if (at < 0 || at + word.length > length) return false;
+  for (let i = 0; i < word.length; i++) {
+    if (units[at + i] !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * True when `word` (folded) stands at folded position `at`, as a whole word where it is Latin.
+ * @example wordAt(scan, 5, 'ham')
+ */
+export function wordAt(scan: Scan, at: number, word: string): boolean {
+  if (!spellsAt(scan, at, word)) return false;
+
+  const last = at + word.length - 1;
+  if (isWordUnit(word.charCodeAt(0)) && !wordEdgeBefore(scan, originStart(scan, at))) return false;
+  if (isWordUnit(word.charCodeAt(word.length - 1)) && !wordEdgeAfter(scan, originEnd(scan, last))) {
+    return false;
+  }
+  return true;
+}
+
+/** True when one of the words directly follows folded position `end`. */
+export function followedByAny(scan: Scan, end: number, words: readonly string[]): boolean {
+  return words.some((word) => wordAt(scan, end, word));
+}
+
+/** True when one of the words directly precedes folded position `start`. */
+export function precededByAny(scan: Scan, start: number, words: readonly string[]): boolean {
+  return words.some((word) => wordAt(scan, start - word.length, word));
+}
+
+/** True when one of the words starts within `within` folded units after `end`. */
+export function followedWithin(
+  scan: Scan,
+  end: number,
+  within: number,
+  words: readonly string[],
+): boolean {
+  const last = Math.min(scan.folded.length, end + within);
+  for (let at = end; at < last; at++) {
+    if (followedByAny(scan, at, words)) return true;
+  }
+  return false;
+}
+
+/** True when every folded position listed holds a digit in the original text. */
+export function digitsHold(scan: Scan, start: number, digitPositions: readonly number[]): boolean {
+  for (const p of digitPositions) {
+    const unit = scan.text.charCodeAt(originStart(scan, start + p));
+    if (scan.digitLike[unit] !== 1) return false;
+  }
+  return true;
+}
