@@ -43,3 +43,11 @@ export {
   type BatchHandlerResult,
   type ObjectOutcome,
 } from './handler.js';
+export { BATCH_ENV, batchJobOptionsFromEnv, localS3ClientFor, s3ClientFromEnv } from './config.js';
+export { attributeLogger, createBatchPipeline, type BatchPipelineDeps } from './wiring.js';
+export {
+  LOCAL_BUCKET,
+  startLocalBatchTrigger,
+  type LocalBatchTrigger,
+  type LocalBatchTriggerOptions,
+} from './local.js';

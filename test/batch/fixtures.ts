@@ -2,6 +2,7 @@
  * Shared pieces of the batch tests: a scripted copy pipeline (deterministic answers, engine faults
  * on cue), S3 event builders and a logger that keeps quiet.
  */
+import { parseBrief, type Brief } from '../../layers/copy/index.js';
 import { EngineError } from '../../layers/engine-client/index.js';
 import { encodeS3EventKey, type BatchLogger, type BatchPipeline } from '../../functions/batch/index.js';
 
@@ -33,42 +34,26 @@ export const quietLogger: BatchLogger = {
   error: () => undefined,
 } as unknown as BatchLogger;
 
-type ScriptedBrief = { id?: string; product: string; variants?: number };
-
 /** What a scripted call does: answer, or throw the returned error. */
-export type Script = (brief: ScriptedBrief, call: number) => Error | undefined;
+export type Script = (brief: Brief, call: number) => Error | undefined;
 
 /** A pipeline whose answers depend only on the brief, so two runs can be compared line by line. */
-export interface ScriptedPipeline extends BatchPipeline<ScriptedBrief> {
+export interface ScriptedPipeline extends BatchPipeline<Brief> {
   /** Engine calls per brief id. */
   calls: Map<string, number>;
   totalCalls(): number;
 }
 
 /**
- * A scripted stand-in for the copy pipeline. Validation is a small subset of the real brief
- * schema: what the job's own handling of invalid lines needs.
+ * The real brief validation with a scripted `generate` in place of the copy pipeline: answers are
+ * deterministic, and engine faults come on cue. The pipeline itself is tested in test/copy.
  */
 export function scriptedPipeline(script: Script = () => undefined, delayMs = 0): ScriptedPipeline {
   const calls = new Map<string, number>();
   return {
     calls,
     totalCalls: () => [...calls.values()].reduce((sum, n) => sum + n, 0),
-    parseBrief(raw) {
-      const record = raw as Record<string, unknown>;
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-        return { success: false, issues: [{ path: '', message: 'must be an object' }] };
-      }
-      if (typeof record.brand === 'string' && record.brand.trim() === '') {
-        return { success: false, issues: [{ path: 'brand', message: 'must not be blank' }] };
-      }
-      const variants = typeof record.variants === 'string' && /^[0-9]+$/.test(record.variants)
-        ? Number(record.variants) : record.variants ?? 3;
-      if (typeof variants !== 'number') {
-        return { success: false, issues: [{ path: 'variants', message: 'must be an integer' }] };
-      }
-      return { success: true, data: { id: record.id as string, product: String(record.product), variants } };
-    },
+    parseBrief,
     async generate(brief, options) {
       const key = brief.id ?? brief.product;
       const call = (calls.get(key) ?? 0) + 1;
@@ -83,7 +68,7 @@ export function scriptedPipeline(script: Script = () => undefined, delayMs = 0):
         cached: false,
         degraded: false,
         usage: { promptTokens: 10, completionTokens: 5 },
-        variants: Array.from({ length: brief.variants ?? 3 }, (_, index) => ({
+        variants: Array.from({ length: brief.variants }, (_, index) => ({
           index,
           text: `${brief.product} ${index}`,
           compliance: { ok: index !== 2, violations: index === 2 ? [{ category: 'absolute_terms' }] : [] },

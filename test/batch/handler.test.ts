@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BatchIncompleteError, createBatchHandler, type BatchJobOptions } from '../../functions/batch/index.js';
+import { BriefRejectedError } from '../../layers/copy/index.js';
 import { startLocalS3, type LocalS3 } from '../helpers/s3.js';
 import {
   brief,
@@ -122,10 +123,7 @@ describe('Function: createBatchHandler (real s3rver, real S3 client)', () => {
   });
 
   it('records a brief the pipeline rejects (422) as an error record', async () => {
-    const rejected = Object.assign(new Error('the brief asks for unlawful claims: "全国第一"'), {
-      name: 'BriefRejectedError',
-      status: 422,
-    });
+    const rejected = new BriefRejectedError(['全国第一'], [{ path: 'keywords[0]', message: 'unlawful' }]);
     const pipeline = scriptedPipeline((b) => (b.id === 'unlawful' ? rejected : undefined));
     const out = await runInput('batch/input/unlawful.jsonl', jsonl([brief('unlawful'), brief('fine')]), pipeline);
 

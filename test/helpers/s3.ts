@@ -6,8 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+
+import { localS3ClientFor } from '../../functions/batch/index.js';
 
 /** A running local S3 with one bucket. */
 export interface LocalS3 {
@@ -22,16 +24,6 @@ export interface LocalS3 {
   /** Lists keys under a prefix. */
   list(prefix: string): Promise<string[]>;
   close(): Promise<void>;
-}
-
-/** An S3 client for a local endpoint: path-style addressing, dummy credentials. */
-export function localS3Client(endpoint: string): S3Client {
-  return new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
 }
 
 /**
@@ -49,7 +41,7 @@ export async function startLocalS3(bucket = 'adcopy-test'): Promise<LocalS3> {
   });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = localS3Client(endpoint);
+  const client = localS3ClientFor(endpoint);
 
   return {
     server,
