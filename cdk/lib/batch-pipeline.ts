@@ -1,0 +1,215 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+import {
+  adcopyFunction, BASIC_EXECUTION_POLICY, type FunctionSourceProps,
+} from './private/adcopy-function.js';
+import { acknowledgeWildcardResources } from './private/nag.js';
+import { ConfigurationError } from './errors.js';
+
+/** Objects created under this prefix are jobs. */
+export const BATCH_INPUT_PREFIX = 'batch/input/';
+
+/** Every job writes its results, errors, report and checkpoint under this prefix. */
+export const BATCH_OUTPUT_PREFIX = 'batch/output/';
+
+/**
+ * Properties of a {@link BatchPipeline}.
+ */
+export interface BatchPipelineProps extends FunctionSourceProps {
+  /** Bucket that receives the server access logs of the batch bucket. */
+  readonly accessLogsBucket: s3.IBucket;
+
+  /**
+   * Most batch functions running at once; the endpoint is shared with the live API.
+   * @default 4
+   */
+  readonly maxConcurrency?: number;
+
+  /**
+   * Days before a job's outputs expire.
+   * @default 30
+   */
+  readonly outputRetentionDays?: number;
+
+  /**
+   * Whether `cdk destroy` keeps the bucket and its objects.
+   * @default false
+   */
+  readonly retainData?: boolean;
+}
+
+/** The batch function's time limit, which also sizes the queue's visibility timeout. */
+const BATCH_TIMEOUT = Duration.minutes(15);
+
+/**
+ * The S3 batch path: a protected bucket whose `batch/input/` creations go to an SQS queue (with a
+ * dead-letter queue), read by the batch function at a bounded concurrency.
+ *
+ * @example
+ * const batch = new BatchPipeline(this, 'Batch', {
+ *   entry: join(repoRoot, 'functions/batch/lambda.ts'),
+ *   environment: { SAGEMAKER_ENDPOINT_NAME: endpoint.endpointName },
+ *   layers: [rules.layer],
+ *   accessLogsBucket,
+ * });
+ * endpoint.grantInvoke(batch.handler);
+ */
+export class BatchPipeline extends Construct {
+  /** The bucket of inputs and outputs. */
+  public readonly bucket: s3.Bucket;
+
+  /** Queue of object-created notifications. */
+  public readonly jobs: sqs.Queue;
+
+  /** Notifications that failed three times. */
+  public readonly deadLetters: sqs.Queue;
+
+  /** The batch function. */
+  public readonly handler: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: BatchPipelineProps) {
+    super(scope, id);
+    const maxConcurrency = props.maxConcurrency ?? 4;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) {
+      const message = `batch maxConcurrency must be a whole number 2-1000, got ${maxConcurrency}`;
+      throw new ConfigurationError('BadBatchConcurrency', message, this);
+    }
+
+    this.bucket = this.createBucket(props);
+    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue of the jobs queue.',
+    });
+    this.jobs = new sqs.Queue(this, 'Jobs', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS's advice for Lambda sources: six times the function timeout, so retries do not overlap.
+      visibilityTimeout: Duration.seconds(BATCH_TIMEOUT.toSeconds() * 6),
+      deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 3 },
+    });
+    this.bucket.addEventNotification(
+      s3.EventType.OBJECT_CREATED,
+      new s3n.SqsDestination(this.jobs),
+      { prefix: BATCH_INPUT_PREFIX },
+    );
+    acknowledgeNotificationsHandler(this);
+
+    this.handler = adcopyFunction(this, 'Handler', {
+      ...props,
+      description: 'adcopy batch: JSONL briefs from batch/input/ to copies in batch/output/',
+      memorySize: 2048,
+      timeout: BATCH_TIMEOUT,
+      environment: { BATCH_BUCKET: this.bucket.bucketName, ...props.environment },
+    });
+    this.grantJobAccess(this.handler);
+    this.handler.addEventSource(
+      new eventSources.SqsEventSource(this.jobs, {
+        batchSize: 1,
+        maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+
+  private createBucket(props: BatchPipelineProps): s3.Bucket {
+    const retain = props.retainData ?? false;
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      versioned: true,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: 'batch-bucket/',
+      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      autoDeleteObjects: !retain,
+      lifecycleRules: [
+        {
+          id: 'ExpireOutputs',
+          prefix: BATCH_OUTPUT_PREFIX,
+          expiration: Duration.days(props.outputRetentionDays ?? 30),
+          noncurrentVersionExpiration: Duration.days(7),
+        },
+        {
+          id: 'ExpireOldInputVersions',
+          prefix: BATCH_INPUT_PREFIX,
+          noncurrentVersionExpiration: Duration.days(7),
+        },
+        { id: 'AbortStalledUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    return bucket;
+  }
+
+  /**
+   * Reads inputs under `batch/input/`; writes, re-reads and removes its own outputs, checkpoint
+   * and lease under `batch/output/`; nothing else in the bucket.
+   */
+  private grantJobAccess(handler: lambda.Function) {
+    const objects = (prefix: string) => this.bucket.arnForObjects(`${prefix}*`);
+    handler.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadInputs',
+        actions: ['s3:GetObject'],
+        resources: [objects(BATCH_INPUT_PREFIX)],
+      }),
+    );
+    handler.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOutputs',
+        actions: [
+          's3:PutObject',
+          's3:GetObject',
+          's3:DeleteObject',
+          's3:AbortMultipartUpload',
+          's3:ListMultipartUploadParts',
+        ],
+        resources: [objects(BATCH_OUTPUT_PREFIX)],
+      }),
+    );
+    // Without ListBucket S3 answers 403 instead of 404 for a missing checkpoint, and a fresh job
+    // could not tell "no checkpoint yet" from "forbidden".
+    handler.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'TellMissingFromForbidden',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    acknowledgeWildcardResources(
+      handler,
+      [objects(BATCH_INPUT_PREFIX), objects(BATCH_OUTPUT_PREFIX)],
+      'A job reads any object under batch/input/ and writes any under batch/output/; ' +
+        'the wildcard stops at those prefixes.',
+    );
+  }
+}
+
+/**
+ * The stack-wide function CDK adds to configure bucket notifications uses the AWS basic execution
+ * policy; it is found by its id because CDK does not expose it.
+ */
+function acknowledgeNotificationsHandler(scope: Construct) {
+  const stack = Stack.of(scope);
+  const handlers = stack.node.children.filter((child) =>
+    child.node.id.startsWith('BucketNotificationsHandler'),
+  );
+  for (const handler of handlers) {
+    Validations.of(handler).acknowledge({
+      id: `AwsSolutions-IAM4[Policy::${BASIC_EXECUTION_POLICY}]`,
+      reason: 'CDK\'s notification configurator only writes its own logs with this policy.',
+    });
+  }
+}
