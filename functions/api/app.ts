@@ -1,0 +1,90 @@
+/**
+ * The API as one Hono app, the same object on Lambda and on a plain Node server.
+ * @module
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { cors } from 'hono/cors';
+import { requestId } from 'hono/request-id';
+
+import type { Logger } from '../../layers/observability/index.js';
+import { apiKey, type StoredApiKey } from './middleware/api-key.js';
+import { rateLimit, type RateLimitOptions } from './middleware/rate-limit.js';
+import { problemResponse, ProblemError, toProblem } from './problems.js';
+import { complianceRoutes } from './routes/compliance.js';
+import { copiesRoutes, type CopiesDeps } from './routes/copies.js';
+import { docsRoutes } from './routes/docs.js';
+import { healthRoutes, type HealthDeps } from './routes/health.js';
+import { sessionsRoutes } from './routes/sessions.js';
+import type { SessionHistory } from './sessions.js';
+
+/** What the app needs from the outside world. */
+export interface ApiDeps extends CopiesDeps, HealthDeps {
+  logger: Logger;
+  sessions: SessionHistory;
+  /** Origins allowed by CORS; none means no CORS headers. @default [] */
+  corsOrigins?: string[];
+  /** Hashed API keys; when empty the API runs open. @default [] */
+  apiKeys?: StoredApiKey[];
+  /** Per-caller token bucket. @default 5 per second, bursts of 20 */
+  rateLimit?: RateLimitOptions;
+}
+
+/** Routes that need no key and are never rate limited: probes and documentation. */
+const OPEN_PATHS = ['/v1/health', '/v1/ready', '/openapi.json', '/docs'];
+
+/** Values every handler may read from the context. */
+export type ApiEnv = { Variables: { requestId: string; body: unknown; caller: string } };
+
+/**
+ * Builds the API.
+ *
+ * @example
+ * const app = createApp({ pipeline, logger, ready: async () => true });
+ * const res = await app.request('/v1/health');
+ */
+export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
+  const app = new OpenAPIHono<ApiEnv>();
+
+  app.use(requestId({ headerName: 'x-request-id' }));
+  app.use(accessLog(deps.logger));
+  if (deps.corsOrigins?.length) {
+    app.use(cors({ origin: deps.corsOrigins, exposeHeaders: ['x-request-id', 'retry-after'] }));
+  }
+  app.use(apiKey({ keys: deps.apiKeys ?? [], open: OPEN_PATHS }));
+  app.use(rateLimit({ ...deps.rateLimit, open: OPEN_PATHS }));
+
+  app.route('/', healthRoutes(deps));
+  app.route('/', copiesRoutes(deps));
+  app.route('/', sessionsRoutes(deps));
+  app.route('/', complianceRoutes());
+  docsRoutes(app);
+
+  app.notFound((c) => problemResponse(c, new ProblemError('not_found', `no route for ${c.req.path}`)));
+  app.onError((error, c) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) {
+      deps.logger.error('request failed', { request_id: c.get('requestId'), error: describe(error) });
+    }
+    return problemResponse(c, problem);
+  });
+  return app;
+}
+
+/** One summary line per request; never the body, which holds the brief. */
+function accessLog(logger: Logger) {
+  return async function accessLog(c: import('hono').Context<ApiEnv>, next: () => Promise<void>) {
+    const started = performance.now();
+    await next();
+    logger.info('request', {
+      request_id: c.get('requestId'),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      latency_ms: Math.round((performance.now() - started) * 100) / 100,
+    });
+  };
+}
+
+function describe(error: unknown): Record<string, unknown> {
+  return error instanceof Error ? { name: error.name, message: error.message } : { value: String(error) };
+}

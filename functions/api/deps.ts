@@ -1,0 +1,128 @@
+/**
+ * Builds the API's dependencies from the environment: the same wiring for Lambda and for
+ * `npm start`, with the engine, cache and keys each replaceable by configuration.
+ * @module
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+import {
+  MemoryCacheStore,
+  ReadThroughCache,
+  type CacheStore,
+  type ListStore,
+} from '../../layers/cache/index.js';
+import { createCopyPipeline, type EngineBreaker } from '../../layers/copy/index.js';
+import { HttpEngine, type Engine } from '../../layers/engine-client/index.js';
+import { createLogger, fieldLogger, type Logger } from '../../layers/observability/index.js';
+import { parseVariants, variantPicker } from './ab.js';
+import type { ApiDeps } from './app.js';
+import { parseStoredKeys, type StoredApiKey } from './middleware/api-key.js';
+import { SessionHistory } from './sessions.js';
+
+/** Configuration read from the environment (the README lists every variable). */
+export interface ApiConfig {
+  /** `ENGINE_URL`; @default http://127.0.0.1:8080 */
+  engineUrl: string;
+  /** `CORS_ORIGINS`, comma-separated. @default none */
+  corsOrigins: string[];
+  /** `MAX_BODY_BYTES`. @default 65536 */
+  maxBodyBytes: number;
+  /** `CACHE_TTL_SECONDS`. @default 3600 */
+  cacheTtlSeconds: number;
+  /** `API_KEYS`: `id:sha256-hex` entries. @default none: the API runs open */
+  apiKeys: StoredApiKey[];
+  /** `AB_VARIANTS`: `blue,green` or `blue:90,green:10`. @default none */
+  abVariants: string;
+  /** `RATE_LIMIT_PER_SECOND` and `RATE_LIMIT_BURST`. @default 5 and 20 */
+  rateLimit: { perSecond: number; burst: number };
+}
+
+/** Reads {@link ApiConfig} from `env`, with the documented defaults. */
+export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  return {
+    engineUrl: env.ENGINE_URL ?? `http://127.0.0.1:${env.ENGINE_PORT ?? '8080'}`,
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    maxBodyBytes: positiveNumber(env, 'MAX_BODY_BYTES', 64 * 1024),
+    cacheTtlSeconds: positiveNumber(env, 'CACHE_TTL_SECONDS', 3600),
+    apiKeys: parseStoredKeys(env.API_KEYS ?? ''),
+    abVariants: env.AB_VARIANTS ?? '',
+    rateLimit: {
+      perSecond: positiveNumber(env, 'RATE_LIMIT_PER_SECOND', 5),
+      burst: positiveNumber(env, 'RATE_LIMIT_BURST', 20),
+    },
+  };
+}
+
+/** What {@link createApiDeps} may be handed instead of building it from the configuration. */
+export interface ApiDepsOverrides {
+  engine?: Engine;
+  store?: CacheStore & ListStore;
+  breaker?: EngineBreaker;
+  logger?: Logger;
+}
+
+/** Everything `createApp` needs, for the given configuration. */
+export function createApiDeps(
+  config: ApiConfig,
+  overrides: ApiDepsOverrides = {},
+): ApiDeps & { cache: ReadThroughCache } {
+  const logger = overrides.logger ?? createLogger('adcopy-api');
+  const engine = overrides.engine
+    ?? new HttpEngine({ baseUrl: config.engineUrl, logger: fieldLogger(logger) });
+  const store = overrides.store ?? new MemoryCacheStore();
+  const cache = new ReadThroughCache({ store, logger: fieldLogger(logger) });
+  const pipeline = createCopyPipeline({
+    engine,
+    cache,
+    cacheTtlSeconds: config.cacheTtlSeconds,
+    ...(overrides.breaker && { breaker: overrides.breaker }),
+  });
+
+  if (config.apiKeys.length === 0) {
+    logger.warn('no API keys configured: the API is open to anyone who can reach it');
+  }
+  return {
+    logger,
+    cache,
+    pipeline,
+    sessions: new SessionHistory(store),
+    corsOrigins: config.corsOrigins,
+    maxBodyBytes: config.maxBodyBytes,
+    apiKeys: config.apiKeys,
+    rateLimit: config.rateLimit,
+    pickVariant: variantPicker(parseVariants(config.abVariants)),
+    ready: () => engineAnswers(config.engineUrl),
+  };
+}
+
+/**
+ * The Lambda wiring: keys from the Secrets Manager secret named by `API_KEYS_SECRET_ARN` (its
+ * string is `id:sha256` entries), everything else as {@link readApiConfig}.
+ */
+export async function createApiDepsFromEnv(env: NodeJS.ProcessEnv): Promise<ApiDeps> {
+  const config = readApiConfig(env);
+  if (env.API_KEYS_SECRET_ARN) {
+    const secret = await new SecretsManagerClient({}).send(
+      new GetSecretValueCommand({ SecretId: env.API_KEYS_SECRET_ARN }),
+    );
+    config.apiKeys = parseStoredKeys(secret.SecretString ?? '');
+  }
+  return createApiDeps(config);
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${text}"`);
+  return value;
+}
+
+async function engineAnswers(engineUrl: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${engineUrl}/ping`, { signal: AbortSignal.timeout(2000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * `POST /v1/copies`: a brief in, checked copy variants out, as JSON or as server-sent events.
+ * @module
+ */
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+
+import {
+  BriefSchema,
+  parseBrief,
+  type Brief,
+  type CopyPipeline,
+  type CopyResponse,
+} from '../../../layers/copy/index.js';
+import type { Logger } from '../../../layers/observability/index.js';
+import type { ApiEnv } from '../app.js';
+import type { SessionHistory } from '../sessions.js';
+import { jsonBody } from '../middleware/json-body.js';
+import { ProblemError, toProblem } from '../problems.js';
+import { problemResponses } from './openapi.js';
+
+/** What the copies route needs. */
+export interface CopiesDeps {
+  pipeline: CopyPipeline;
+  logger: Logger;
+  /** The production variant (A/B) for a caller; undefined lets the endpoint's weights decide. */
+  pickVariant?: (caller: string) => string | undefined;
+  /** Where answers of briefs with a session id are recorded for later rewrites. */
+  sessions?: SessionHistory;
+  /** @default 65536 */
+  maxBodyBytes?: number;
+}
+
+const route = createRoute({
+  method: 'post',
+  path: '/v1/copies',
+  summary: 'Generate copy variants for a brief',
+  description: 'Send `Accept: text/event-stream` to receive tokens as they are written, then each '
+    + 'final variant, then a closing `done` event.',
+  request: { body: { required: true, content: { 'application/json': { schema: BriefSchema } } } },
+  responses: {
+    200: { description: 'Variants, each with its length and compliance verdict.' },
+    ...problemResponses(400, 413, 415, 422, 429, 502, 503, 504),
+  },
+});
+
+/** The copies routes. */
+export function copiesRoutes(deps: CopiesDeps): OpenAPIHono<ApiEnv> {
+  const routes = new OpenAPIHono<ApiEnv>();
+  routes.openAPIRegistry.registerPath(route);
+
+  routes.post('/v1/copies', jsonBody({ maxBytes: deps.maxBodyBytes }), async (c) => {
+    const brief = readBrief(c.get('body'));
+    const targetVariant = deps.pickVariant?.(callerOf(c, brief));
+    const options = {
+      requestId: c.get('requestId'),
+      signal: c.req.raw.signal,
+      ...(targetVariant && { targetVariant }),
+    };
+
+    if (wantsEventStream(c)) return streamCopies(c, deps, brief, options);
+
+    const answer = await deps.pipeline.generate(brief, options);
+    await deps.sessions?.record(brief, answer);
+    logCopyGenerated(deps.logger, c, answer);
+    return c.json({ ...answer, requestId: c.get('requestId') });
+  });
+  return routes;
+}
+
+/** Validates a parsed body as a brief, or throws a 400 naming every bad field. */
+export function readBrief(body: unknown): Brief {
+  const parsed = parseBrief(body);
+  if (!parsed.success) {
+    throw new ProblemError('invalid_request', 'the brief is invalid', { errors: parsed.issues });
+  }
+  return parsed.data;
+}
+
+/**
+ * Who is asking, for A/B assignment: the API key's id, or on an open API the caller's own
+ * `x-caller-id`, else the session, else the request (a fresh draw).
+ */
+function callerOf(c: Context<ApiEnv>, brief: Brief): string {
+  const caller = c.get('caller');
+  if (caller && caller !== 'anonymous') return caller;
+  return c.req.header('x-caller-id') ?? brief.sessionId ?? c.get('requestId');
+}
+
+function wantsEventStream(c: Context<ApiEnv>): boolean {
+  return (c.req.header('accept') ?? '').includes('text/event-stream');
+}
+
+function streamCopies(
+  c: Context<ApiEnv>,
+  deps: CopiesDeps,
+  brief: Brief,
+  options: Parameters<CopyPipeline['generate']>[1] & object,
+): Response {
+  return streamSSE(c, async (sse) => {
+    const aborted = new AbortController();
+    sse.onAbort(() => aborted.abort());
+    const signal = AbortSignal.any([aborted.signal, c.req.raw.signal]);
+
+    try {
+      const answer = await deps.pipeline.generate(brief, {
+        ...options,
+        signal,
+        onToken: (token) => void sse.writeSSE({ event: 'token', data: JSON.stringify(token) }),
+      });
+      for (const variant of answer.variants) {
+        await sse.writeSSE({ event: 'variant', data: JSON.stringify(variant) });
+      }
+      await sse.writeSSE({ event: 'done', data: JSON.stringify({ ...answer, requestId: c.get('requestId') }) });
+      await deps.sessions?.record(brief, answer);
+      logCopyGenerated(deps.logger, c, answer);
+    } catch (error) {
+      if (signal.aborted) return;
+      const problem = toProblem(error);
+      await sse.writeSSE({ event: 'error', data: JSON.stringify({ type: problem.type, status: problem.status,
+        detail: problem.detail, requestId: c.get('requestId') }) });
+    }
+  });
+}
+
+/** The A/B analytics event: ids, variant, model, latency, verdict; never brief text. */
+function logCopyGenerated(logger: Logger, c: Context<ApiEnv>, answer: CopyResponse): void {
+  logger.info('copy_generated', {
+    event: 'copy_generated',
+    request_id: c.get('requestId'),
+    copy_id: answer.id,
+    session_id: answer.sessionId,
+    production_variant: answer.productionVariant,
+    model: answer.model,
+    cached: answer.cached,
+    degraded: answer.degraded,
+    latency_ms: answer.timings.totalMs,
+    variants_returned: answer.variants.length,
+    variants_rejected: answer.rejected.length,
+    verdict: answer.variants.every((variant) => variant.compliance.passed) ? 'passed' : 'failed',
+  });
+}

@@ -1,0 +1,289 @@
+/**
+ * The brief: what a marketer asks for, validated once at the boundary.
+ *
+ * Ad teams already send snake_case names (`product_name`, `brand_tone`, ...) while our own clients
+ * send camelCase; both are accepted and mapped to one canonical, normalised `Brief`. Unknown
+ * fields are errors that name them, so a misspelt `langauge` never silently yields Chinese copy.
+ * @module
+ */
+import { z } from 'zod';
+
+import { CHANNEL_IDS } from '../channels/index.js';
+import { charLength, hasCjk, isBlank, normaliseField } from './text.js';
+
+/** Prompt strategies the service knows. */
+export const STRATEGIES = ['zero_shot', 'structured', 'role', 'cot'] as const;
+
+/** Named lengths a brief may ask for instead of a number of characters. */
+export const NAMED_LENGTHS = ['short', 'medium', 'long'] as const;
+
+/** Limits on brief fields, in characters (code points). Exported for docs and tests. */
+export const BRIEF_LIMITS = {
+  brand: 40,
+  product: 80,
+  feature: 60,
+  features: 10,
+  keyword: 30,
+  keywords: 10,
+  audience: 40,
+  audiences: 5,
+  tone: 40,
+  style: 40,
+  example: 300,
+  examples: 5,
+  term: 30,
+  bannedTerms: 50,
+  requiredTerms: 5,
+  variants: 10,
+  length: 1000,
+} as const;
+
+/** Canonical field name for each name a client may send. */
+const FIELD_ALIASES: Record<string, string> = {
+  product_name: 'product',
+  productName: 'product',
+  brand_name: 'brand',
+  brandName: 'brand',
+  selling_points: 'features',
+  sellingPoints: 'features',
+  target_audience: 'audience',
+  targetAudience: 'audience',
+  brand_tone: 'tone',
+  brandTone: 'tone',
+  output_style: 'style',
+  outputStyle: 'style',
+  num_variants: 'variants',
+  numVariants: 'variants',
+  max_length: 'length',
+  maxLength: 'length',
+  prompt_strategy: 'strategy',
+  promptStrategy: 'strategy',
+  brand_voice: 'brandVoice',
+  session_id: 'sessionId',
+};
+
+const VOICE_ALIASES: Record<string, string> = {
+  banned_terms: 'bannedTerms',
+  required_terms: 'requiredTerms',
+};
+
+// Keys that would reach Object.prototype if copied naively.
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * A free-text field: not blank (invisible characters do not count), at most `max` characters,
+ * normalised (NFC, edges trimmed, space runs collapsed).
+ */
+function textField(max: number) {
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      if (isBlank(value)) {
+        ctx.addIssue({ code: 'custom', message: 'must not be blank or only invisible characters' });
+        return;
+      }
+      const length = charLength(normaliseField(value));
+      if (length > max) {
+        ctx.addIssue({ code: 'custom', message: `must be at most ${max} characters (got ${length})` });
+      }
+    })
+    .transform(normaliseField);
+}
+
+function textList(itemMax: number, listMax: number, what: string) {
+  return z
+    .array(textField(itemMax))
+    .max(listMax, { error: (issue) => `at most ${listMax} ${what} (got ${lengthOf(issue.input)})` });
+}
+
+function lengthOf(input: unknown): number | string {
+  return Array.isArray(input) ? input.length : '?';
+}
+
+/**
+ * An integer field. The one rule for numbers sent as strings, on every path: a string of plain
+ * ASCII digits ("3") is read as that number; anything else ("", " ", "1e3", "12abc") is an error.
+ */
+function integerField(min: number, max: number) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : value),
+    z.int({ error: 'must be an integer (a string is accepted only as plain digits, like "3")' })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` }),
+  );
+}
+
+const BrandVoiceSchema = z
+  .strictObject({
+    examples: textList(BRIEF_LIMITS.example, BRIEF_LIMITS.examples, 'examples').optional(),
+    bannedTerms: textList(BRIEF_LIMITS.term, BRIEF_LIMITS.bannedTerms, 'banned terms').optional(),
+    requiredTerms: textList(BRIEF_LIMITS.term, BRIEF_LIMITS.requiredTerms, 'required terms')
+      .optional(),
+  })
+  .meta({ description: 'Brand voice: example copy, and terms that must never or always appear.' });
+
+/** The canonical brief, after aliases are resolved. */
+export const CanonicalBriefSchema = z.strictObject({
+  id: z.string().min(1).max(128).optional()
+    .meta({ description: "The caller's own reference, echoed back (batch lines use it)." }),
+  brand: textField(BRIEF_LIMITS.brand).optional().meta({ example: '山茶' }),
+  product: textField(BRIEF_LIMITS.product)
+    .meta({ description: 'The product; also accepted as product_name.', example: '冷泡乌龙' }),
+  features: textList(BRIEF_LIMITS.feature, BRIEF_LIMITS.features, 'features').optional()
+    .meta({ description: 'Selling points; also accepted as selling_points.' }),
+  keywords: textList(BRIEF_LIMITS.keyword, BRIEF_LIMITS.keywords, 'keywords').optional(),
+  audience: z
+    .union([textField(BRIEF_LIMITS.audience), textList(BRIEF_LIMITS.audience, BRIEF_LIMITS.audiences,
+      'audiences')])
+    .transform((value) => (Array.isArray(value) ? value : [value]))
+    .optional()
+    .meta({ description: 'Who the copy speaks to; also accepted as target_audience.' }),
+  tone: textField(BRIEF_LIMITS.tone).optional()
+    .meta({ description: 'Brand tone; also accepted as brand_tone.' }),
+  style: textField(BRIEF_LIMITS.style).optional()
+    .meta({ description: 'Output style; also accepted as output_style.' }),
+  channel: z.enum(CHANNEL_IDS).default('generic'),
+  language: z.enum(['zh', 'en']).optional()
+    .meta({ description: 'Language of the copy; detected from the product when absent.' }),
+  variants: integerField(1, BRIEF_LIMITS.variants).default(3),
+  length: z
+    .union([z.enum(NAMED_LENGTHS), integerField(1, BRIEF_LIMITS.length)])
+    .optional()
+    .meta({ description: 'Maximum characters per variant, or short / medium / long.' }),
+  strategy: z.enum(STRATEGIES).default('structured'),
+  brandVoice: BrandVoiceSchema.optional(),
+  sessionId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, {
+    error: 'must be 1 to 64 letters, digits, "_" or "-"',
+  }).optional(),
+  seed: integerField(0, 2_147_483_647).optional(),
+});
+
+/** A validated, normalised brief. Inner code accepts only this type. */
+export type Brief = Omit<z.output<typeof CanonicalBriefSchema>, 'language'> & {
+  language: 'zh' | 'en';
+};
+
+/** A brief as clients may send it (camelCase or snake_case names). */
+export const BriefSchema = z.preprocess(resolveAliases, CanonicalBriefSchema).meta({
+  id: 'Brief',
+  description: 'A copy brief. snake_case names ad teams already send are accepted too.',
+});
+
+/** One validation problem, with the path as the client sent it. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** Result of {@link parseBrief}: the brief, or every problem found. */
+export type BriefParseResult =
+  | { success: true; data: Brief }
+  | { success: false; issues: FieldIssue[] };
+
+/**
+ * Validates and normalises a brief from any path (HTTP body, batch line).
+ *
+ * @example
+ * const parsed = parseBrief({ product_name: '冷泡乌龙', channel: 'wechat_moments' });
+ * if (parsed.success) console.log(parsed.data.product, parsed.data.language); // 冷泡乌龙 zh
+ */
+export function parseBrief(raw: unknown): BriefParseResult {
+  const forbidden = findForbiddenKeys(raw, '');
+  if (forbidden.length > 0) return { success: false, issues: forbidden };
+
+  const sentNames = aliasesSent(raw);
+  const conflicts = aliasConflicts(raw);
+  if (conflicts.length > 0) return { success: false, issues: conflicts };
+
+  const result = BriefSchema.safeParse(raw);
+  if (!result.success) {
+    return { success: false, issues: result.error.issues.map((i) => toFieldIssue(i, sentNames)) };
+  }
+  return { success: true, data: withLanguage(result.data) };
+}
+
+function withLanguage(brief: z.output<typeof CanonicalBriefSchema>): Brief {
+  const language = brief.language ?? (hasCjk(`${brief.brand ?? ''}${brief.product}`) ? 'zh' : 'en');
+  return { ...brief, language };
+}
+
+function resolveAliases(raw: unknown): unknown {
+  if (!isPlainObject(raw)) return raw;
+
+  const resolved: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const name = FIELD_ALIASES[key] ?? key;
+    resolved[name] = name === 'brandVoice' ? resolveVoiceAliases(value) : value;
+  }
+  return resolved;
+}
+
+function resolveVoiceAliases(raw: unknown): unknown {
+  if (!isPlainObject(raw)) return raw;
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [VOICE_ALIASES[k] ?? k, v]));
+}
+
+function aliasesSent(raw: unknown): Map<string, string> {
+  const sent = new Map<string, string>();
+  if (!isPlainObject(raw)) return sent;
+  for (const key of Object.keys(raw)) {
+    const name = FIELD_ALIASES[key];
+    if (name) sent.set(name, key);
+  }
+  return sent;
+}
+
+function aliasConflicts(raw: unknown): FieldIssue[] {
+  if (!isPlainObject(raw)) return [];
+  const seen = new Map<string, string>();
+  const issues: FieldIssue[] = [];
+  for (const key of Object.keys(raw)) {
+    const name = FIELD_ALIASES[key] ?? key;
+    const earlier = seen.get(name);
+    if (earlier) issues.push({ path: key, message: `duplicates "${earlier}": send only one of them` });
+    seen.set(name, key);
+  }
+  return issues;
+}
+
+function findForbiddenKeys(value: unknown, path: string): FieldIssue[] {
+  if (Array.isArray(value)) {
+    return value.flatMap((item, index) => findForbiddenKeys(item, `${path}[${index}]`));
+  }
+  if (value === null || typeof value !== 'object') return [];
+
+  return Object.keys(value).flatMap((key) => {
+    const here = path ? `${path}.${key}` : key;
+    if (FORBIDDEN_KEYS.has(key)) return [{ path: here, message: 'is not an allowed field name' }];
+    return findForbiddenKeys((value as Record<string, unknown>)[key], here);
+  });
+}
+
+function toFieldIssue(issue: z.core.$ZodIssue, sentNames: Map<string, string>): FieldIssue {
+  const [head, ...rest] = issue.path;
+  const first = typeof head === 'string' ? (sentNames.get(head) ?? head) : head;
+  const path = formatPath(head === undefined ? [] : [first as PropertyKey, ...rest]);
+
+  if (issue.code === 'unrecognized_keys') {
+    const names = issue.keys.map((k) => `"${k}"`).join(', ');
+    return { path: path || '(body)', message: `unknown field ${names}` };
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return { path, message: 'is required' };
+  }
+  return { path: path || '(body)', message: issue.message };
+}
+
+/** `["features", 2]` as `features[2]`, the way a client reads a path. */
+function formatPath(segments: readonly PropertyKey[]): string {
+  let text = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else text += text ? `.${String(segment)}` : String(segment);
+  }
+  return text;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

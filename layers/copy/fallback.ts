@@ -1,0 +1,38 @@
+/**
+ * Template copy filled from the brief: what the service answers, flagged `degraded`, while the
+ * engine is down. Plain, factual sentences built only from what the brief states, so they carry
+ * no claim the marketer did not make; they are still compliance-checked like any variant.
+ * @module
+ */
+import type { Brief } from './brief.js';
+
+type Parts = { brand: string; product: string; features: string[]; audience: string };
+
+const TEMPLATES: Record<Brief['language'], Array<(parts: Parts) => string>> = {
+  zh: [
+    (p) => `${p.brand}${p.product}，${p.features.join('，')}。`,
+    (p) => `${p.audience ? `${p.audience}的日常新选择：` : ''}${p.product}，${p.features[0] ?? '现已上市'}。`,
+    (p) => `试试${p.brand}${p.product}${p.features[0] ? `，${p.features[0]}` : ''}。`,
+  ],
+  en: [
+    (p) => `${p.brand ? `${p.brand} ` : ''}${p.product}${p.features.length ? `: ${p.features.join(', ')}` : ''}.`,
+    (p) => `${p.product}${p.audience ? ` for ${p.audience}` : ''}${p.features[0] ? `: ${p.features[0]}` : ''}.`,
+    (p) => `Meet ${p.product}${p.brand ? ` from ${p.brand}` : ''}. Available now.`,
+  ],
+};
+
+/**
+ * Up to three template variants for `brief`.
+ *
+ * @example
+ * templateCopies(brief) // ['山茶冷泡乌龙，0糖，冷萃12小时。', ...]
+ */
+export function templateCopies(brief: Brief): string[] {
+  const parts: Parts = {
+    brand: brief.brand ?? '',
+    product: brief.product,
+    features: brief.features ?? brief.keywords ?? [],
+    audience: brief.audience?.join(brief.language === 'zh' ? '、' : ', ') ?? '',
+  };
+  return TEMPLATES[brief.language].map((fill) => fill(parts));
+}

@@ -1,0 +1,33 @@
+/**
+ * @module copy
+ * Briefs, prompts, variants and the copy pipeline shared by the API and the batch job.
+ */
+export {
+  BRIEF_LIMITS,
+  BriefSchema,
+  CanonicalBriefSchema,
+  NAMED_LENGTHS,
+  STRATEGIES,
+  parseBrief,
+  type Brief,
+  type BriefParseResult,
+  type FieldIssue,
+} from './brief.js';
+export { describeChannel, fitsChannel, measureCopy, tokenBudget } from './channel-format.js';
+export { BriefRejectedError } from './errors.js';
+export { steer, type Steering } from './feedback.js';
+export { templateCopies } from './fallback.js';
+export {
+  createCopyPipeline,
+  type CopyPipeline,
+  type CopyPipelineDeps,
+  type CopyResponse,
+  type CopyVariant,
+  type EngineBreaker,
+  type GenerateOptions,
+  type RejectedVariant,
+  type TokenListener,
+} from './pipeline.js';
+export { buildMessages, FINAL_MARKER, type ChatMessage, type RewriteContext } from './prompt.js';
+export { charLength, hasCjk, isBlank, normaliseField } from './text.js';
+export { extractCopy, isNearDuplicate, similarity, type ExtractedCopy } from './variants.js';

@@ -1,0 +1,384 @@
+/**
+ * The copy pipeline shared by the API and the batch job: brief compliance, cache, prompt, engine,
+ * then per-variant extraction, compliance, channel fit and de-duplication, with bounded
+ * regeneration for what fails.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+
+import { cacheKey, type JsonValue, type ReadThroughCache } from '../cache/index.js';
+import {
+  blockTermsFor,
+  checkText,
+  type ComplianceResult,
+  type Violation,
+} from '../compliance/index.js';
+import {
+  EngineError,
+  type Engine,
+  type EngineRequest,
+  type EngineResponse,
+} from '../engine-client/index.js';
+import type { Brief, FieldIssue } from './brief.js';
+import { fitsChannel, measureCopy, tokenBudget } from './channel-format.js';
+import { BriefRejectedError } from './errors.js';
+import { templateCopies } from './fallback.js';
+import { steer } from './feedback.js';
+import { buildMessages, type RewriteContext } from './prompt.js';
+import { extractCopy, isNearDuplicate, type ExtractedCopy } from './variants.js';
+
+/** One returned variant, with its measured length and compliance verdict. */
+export type CopyVariant = ExtractedCopy & {
+  index: number;
+  length: { chars: number; width: number };
+  compliance: ComplianceResult;
+};
+
+/** A generated candidate that was not returned, and why. */
+export type RejectedVariant = {
+  text: string;
+  reasons: string[];
+  violations?: Violation[];
+};
+
+/** What the pipeline answers for one brief. JSON-serialisable: it is cached as is. */
+export type CopyResponse = {
+  id: string;
+  briefId?: string;
+  sessionId?: string;
+  model: string;
+  productionVariant: string;
+  cached: boolean;
+  degraded: boolean;
+  language: Brief['language'];
+  channel: Brief['channel'];
+  strategy: Brief['strategy'];
+  variants: CopyVariant[];
+  rejected: RejectedVariant[];
+  usage: { promptTokens: number; cachedPromptTokens: number; completionTokens: number; engineCalls: number };
+  timings: { totalMs: number; engineMs: number };
+};
+
+/** A streamed piece of a candidate as the engine writes it. */
+export type TokenListener = (event: { attempt: number; candidate: number; text: string }) => void;
+
+/** Per-call options of {@link CopyPipeline.generate}. */
+export interface GenerateOptions {
+  requestId?: string;
+  signal?: AbortSignal;
+  /** The production variant (A/B) that should answer; part of the cache key. */
+  targetVariant?: string;
+  /** Receives tokens as they are generated; the engine is then called in streaming mode. */
+  onToken?: TokenListener;
+  /** Feedback on earlier variants of a session. Rewrites are never cached. */
+  rewrite?: RewriteContext;
+}
+
+/** The engine's health as the pipeline needs it: skip the engine while it is known to fail. */
+export interface EngineBreaker {
+  isOpen(): boolean;
+  recordSuccess(): void;
+  recordFailure(): void;
+}
+
+/** Dependencies of {@link createCopyPipeline}. */
+export interface CopyPipelineDeps {
+  engine: Engine;
+  cache: ReadThroughCache;
+  /** When given, engine faults are answered with template copy flagged `degraded`. */
+  breaker?: EngineBreaker;
+  /** @default 3600 */
+  cacheTtlSeconds?: number;
+  /** Engine calls per brief, the first included. @default 3 */
+  maxAttempts?: number;
+  /** Deadline of each engine call. @default 30000 */
+  engineDeadlineMs?: number;
+}
+
+/** Turns briefs into checked copy variants. */
+export interface CopyPipeline {
+  generate(brief: Brief, options?: GenerateOptions): Promise<CopyResponse>;
+}
+
+// Bump when prompts or post-processing change, so old cached answers are not served.
+const CACHE_NAMESPACE = 'copy:v1';
+const SAMPLING = { temperature: 0.9, top_p: 0.95, repetition_penalty: 1.1 } as const;
+
+/**
+ * Builds the pipeline.
+ *
+ * @example
+ * const pipeline = createCopyPipeline({ engine: new HttpEngine({ baseUrl }), cache });
+ * const answer = await pipeline.generate(brief, { requestId });
+ */
+export function createCopyPipeline(deps: CopyPipelineDeps): CopyPipeline {
+  const ttlSeconds = deps.cacheTtlSeconds ?? 3600;
+
+  return {
+    async generate(brief, options = {}) {
+      const started = performance.now();
+      rejectUnlawfulBrief(brief);
+
+      if (options.rewrite) {
+        const { feedback, earlierVariants } = options.rewrite;
+        const steering = steer(brief, feedback, earlierVariants);
+        const rewrite = { feedback: steering.instruction, earlierVariants };
+        return finish(await produce(steering.brief, { ...options, rewrite }, deps), started);
+      }
+
+      const key = cacheKey(CACHE_NAMESPACE, {
+        brief: cacheableBrief(brief),
+        engine: deps.engine.name,
+        variant: options.targetVariant ?? null,
+      });
+      const { value, cached } = await deps.cache.getOrLoad(
+        key,
+        async () => (await produce(brief, options, deps)) as unknown as JsonValue,
+        { ttlSeconds, shouldStore: (answer) => isStorable(answer as unknown as CopyResponse) },
+      );
+
+      const answer = value as unknown as CopyResponse;
+      return finish({ ...answer, id: newId(), cached, briefId: brief.id, sessionId: brief.sessionId }, started);
+    },
+  };
+}
+
+function finish(answer: CopyResponse, started: number): CopyResponse {
+  return { ...answer, timings: { ...answer.timings, totalMs: round(performance.now() - started) } };
+}
+
+/** Only complete, engine-made, lawful answers are worth serving again (case 23). */
+function isStorable(answer: CopyResponse): boolean {
+  return !answer.degraded && answer.variants.length > 0
+    && answer.variants.every((variant) => variant.compliance.passed);
+}
+
+/** The brief without what identifies the caller, so equal briefs share an entry. */
+function cacheableBrief(brief: Brief): Omit<Brief, 'id' | 'sessionId'> {
+  const { id: _id, sessionId: _session, ...rest } = brief;
+  return rest;
+}
+
+/** A 422 when the brief's own keywords, selling points or required terms are unlawful. */
+function rejectUnlawfulBrief(brief: Brief): void {
+  const fields: Array<[string, string[] | undefined]> = [
+    ['keywords', brief.keywords],
+    ['features', brief.features],
+    ['brandVoice.requiredTerms', brief.brandVoice?.requiredTerms],
+  ];
+  const terms: string[] = [];
+  const issues: FieldIssue[] = [];
+
+  for (const [field, values] of fields) {
+    values?.forEach((value, index) => {
+      const blocking = checkText(value, { language: brief.language })
+        .violations.filter((violation) => violation.severity === 'block');
+      for (const violation of blocking) {
+        terms.push(violation.term);
+        issues.push({ path: `${field}[${index}]`, message: `"${violation.term}": ${violation.reason}` });
+      }
+    });
+  }
+  if (terms.length > 0) throw new BriefRejectedError([...new Set(terms)], issues);
+}
+
+/** Generates, checks and, within the attempt budget, regenerates until enough variants pass. */
+async function produce(
+  brief: Brief,
+  options: GenerateOptions,
+  deps: CopyPipelineDeps,
+): Promise<CopyResponse> {
+  if (deps.breaker?.isOpen()) return degradedAnswer(brief, options);
+
+  try {
+    const answer = await generateChecked(brief, options, deps);
+    deps.breaker?.recordSuccess();
+    return answer;
+  } catch (error) {
+    if (!(error instanceof EngineError) || !deps.breaker || options.signal?.aborted) throw error;
+    deps.breaker.recordFailure();
+    return degradedAnswer(brief, options);
+  }
+}
+
+async function generateChecked(
+  brief: Brief,
+  options: GenerateOptions,
+  deps: CopyPipelineDeps,
+): Promise<CopyResponse> {
+  const messages = buildMessages(brief, options.rewrite);
+  const session = new Selection(brief, options.rewrite?.earlierVariants ?? []);
+  const bannedWords = new Set([...blockTermsFor(brief.language), ...(brief.brandVoice?.bannedTerms ?? [])]);
+  const totals = { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, engineCalls: 0, engineMs: 0 };
+  let maxNewTokens = tokenBudget(brief);
+  let model = deps.engine.name;
+
+  for (let attempt = 0; attempt < (deps.maxAttempts ?? 3) && session.missing() > 0; attempt += 1) {
+    const request: EngineRequest = {
+      messages,
+      n: session.missing(),
+      max_new_tokens: maxNewTokens,
+      bad_words: [...bannedWords],
+      ...SAMPLING,
+      ...(brief.seed !== undefined && { seed: brief.seed + attempt }),
+    };
+    const response = await callEngine(deps, request, options, attempt);
+    model = response.model;
+    addUsage(totals, response);
+
+    for (const generation of response.generations) {
+      const outcome = session.consider(generation.text);
+      outcome.violations?.forEach((violation) => bannedWords.add(violation.term));
+      if (outcome.tooLong) maxNewTokens = shrinkBudget(maxNewTokens, generation.text, brief);
+    }
+  }
+
+  const { engineMs, ...usage } = totals;
+  return {
+    id: newId(),
+    model,
+    productionVariant: options.targetVariant ?? 'default',
+    cached: false,
+    degraded: false,
+    language: brief.language,
+    channel: brief.channel,
+    strategy: brief.strategy,
+    variants: session.accepted,
+    rejected: session.rejected,
+    usage,
+    timings: { totalMs: 0, engineMs: round(engineMs) },
+  };
+}
+
+async function callEngine(
+  deps: CopyPipelineDeps,
+  request: EngineRequest,
+  options: GenerateOptions,
+  attempt: number,
+): Promise<EngineResponse> {
+  const callOptions = {
+    deadlineMs: deps.engineDeadlineMs ?? 30_000,
+    ...(options.signal && { signal: options.signal }),
+    ...(options.requestId && { requestId: options.requestId }),
+    ...(options.targetVariant && { targetVariant: options.targetVariant }),
+  };
+  if (!options.onToken) return deps.engine.generate(request, callOptions);
+
+  for await (const event of deps.engine.stream(request, callOptions)) {
+    if (event.type === 'done') return event.response;
+    options.onToken({ attempt, candidate: event.index, text: event.text });
+  }
+  throw new EngineError(502, 'stream_ended', 'the engine stream ended without a final answer');
+}
+
+/**
+ * The variants accepted so far and the candidates rejected, for one brief. A candidate passes when
+ * it has copy, breaks no blocking rule, fits the channel, carries every required term, and is not
+ * a near-duplicate of an accepted variant or of an earlier one in the session.
+ */
+class Selection {
+  readonly accepted: CopyVariant[] = [];
+  readonly rejected: RejectedVariant[] = [];
+
+  constructor(
+    private readonly brief: Brief,
+    private readonly earlier: readonly string[],
+  ) {}
+
+  missing(): number {
+    return this.brief.variants - this.accepted.length;
+  }
+
+  consider(raw: string): { violations?: Violation[]; tooLong?: boolean } {
+    const copy = extractCopy(raw, this.brief.strategy);
+    if (typeof copy === 'string') return this.reject(raw, [copy]);
+    if (this.missing() <= 0) return {};
+
+    const compliance = checkText(copy.text, {
+      language: this.brief.language,
+      channel: this.brief.channel,
+      ...(this.brief.brandVoice && { brand: this.brief.brandVoice }),
+    });
+    const reasons: string[] = [];
+    if (!compliance.passed) reasons.push('compliance');
+    const unfit = fitsChannel(this.brief, copy);
+    if (unfit) reasons.push(unfit);
+    const absent = (this.brief.brandVoice?.requiredTerms ?? []).filter((t) => !copy.text.includes(t));
+    if (absent.length > 0) reasons.push(`missing_required_terms: ${absent.join(', ')}`);
+    const seen = [...this.earlier, ...this.accepted.map((variant) => variant.text)];
+    if (isNearDuplicate(copy.text, seen)) reasons.push('near_duplicate');
+
+    if (reasons.length > 0) {
+      const blocking = compliance.violations.filter((violation) => violation.severity === 'block');
+      this.rejected.push({ text: copy.text, reasons, ...(blocking.length > 0 && { violations: blocking }) });
+      return { violations: blocking, tooLong: unfit === 'too_long' };
+    }
+
+    this.accepted.push({
+      ...copy,
+      index: this.accepted.length,
+      length: measureCopy(this.brief, copy.text),
+      compliance,
+    });
+    return {};
+  }
+
+  private reject(text: string, reasons: string[]): Record<string, never> {
+    this.rejected.push({ text, reasons });
+    return {};
+  }
+}
+
+/** A smaller token budget after a too-long candidate, from its measured characters per token. */
+function shrinkBudget(current: number, text: string, brief: Brief): number {
+  const target = tokenBudget(brief, [...text].length / Math.max(1, current));
+  return Math.max(4, Math.min(current - 1, target));
+}
+
+/** Template copy filled from the brief, for when the engine is down; never cached. */
+function degradedAnswer(brief: Brief, options: GenerateOptions): CopyResponse {
+  const variants = templateCopies(brief)
+    .map((text) => ({ text, compliance: checkText(text, { language: brief.language, channel: brief.channel }) }))
+    .filter((candidate) => candidate.compliance.passed)
+    .slice(0, brief.variants)
+    .map((candidate, index) => ({
+      ...candidate,
+      index,
+      length: measureCopy(brief, candidate.text),
+    }));
+
+  return {
+    id: newId(),
+    model: 'template',
+    productionVariant: options.targetVariant ?? 'default',
+    cached: false,
+    degraded: true,
+    language: brief.language,
+    channel: brief.channel,
+    strategy: brief.strategy,
+    variants,
+    rejected: [],
+    usage: { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, engineCalls: 0 },
+    timings: { totalMs: 0, engineMs: 0 },
+  };
+}
+
+function addUsage(
+  totals: { promptTokens: number; cachedPromptTokens: number; completionTokens: number;
+    engineCalls: number; engineMs: number },
+  response: EngineResponse,
+): void {
+  totals.promptTokens += response.usage.prompt_tokens;
+  totals.cachedPromptTokens += response.usage.cached_prompt_tokens;
+  totals.completionTokens += response.usage.completion_tokens;
+  totals.engineCalls += 1;
+  totals.engineMs += response.timings.total_ms;
+}
+
+function newId(): string {
+  return `cpy_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,94 @@
+/**
+ * `npm start`: the whole service on one machine. Starts the engine (its own process, as in
+ * production, so its decoding threads never compete with the API's event loop), then the API,
+ * waits until both answer, and prints a request to try. Ctrl-C stops both.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { createApiDeps, readApiConfig, startApi } from '../functions/api/index.js';
+import { createLogger } from '../layers/observability/index.js';
+
+const logger = createLogger('adcopy-start');
+const ENGINE_READY_TIMEOUT_MS = 180_000;
+
+const SAMPLE_BRIEF = {
+  product_name: '极光系列无线降噪耳机',
+  brand_tone: '年轻潮流',
+  target_audience: ['Z世代', '学生群体'],
+  keywords: ['沉浸音效', '通勤神器'],
+  output_style: '口语化短句',
+  session_id: 'sess_demo_1',
+};
+
+async function main(): Promise<void> {
+  const engineHost = process.env.ENGINE_HOST ?? '127.0.0.1';
+  const enginePort = Number(process.env.ENGINE_PORT ?? 8080);
+  const engineUrl = process.env.ENGINE_URL ?? `http://${engineHost}:${enginePort}`;
+
+  const engine = process.env.ENGINE_URL ? undefined : startEngineProcess();
+  const stopEngine = () => engine?.kill('SIGTERM');
+  process.once('exit', stopEngine);
+
+  await waitForEngine(engineUrl, engine);
+  const config = { ...readApiConfig(), engineUrl };
+  const api = await startApi(createApiDeps(config, { logger }), {
+    host: process.env.HOST ?? '127.0.0.1',
+    port: Number(process.env.PORT ?? 8787),
+  });
+
+  printWelcome(api.url);
+  const shutdown = async (signal: string) => {
+    logger.info('stopping', { signal });
+    stopEngine();
+    await api.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function startEngineProcess(): ChildProcess {
+  const entry = fileURLToPath(new URL('../engine/main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: process.env,
+  });
+  child.once('exit', (code, signal) => {
+    logger.error('engine exited', { code, signal });
+    process.exit(code ?? 1);
+  });
+  return child;
+}
+
+async function waitForEngine(engineUrl: string, engine: ChildProcess | undefined): Promise<void> {
+  const deadline = Date.now() + ENGINE_READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (engine?.exitCode !== null && engine?.exitCode !== undefined) break;
+    try {
+      const response = await fetch(`${engineUrl}/ping`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the engine at ${engineUrl} did not become ready`);
+}
+
+function printWelcome(apiUrl: string): void {
+  const body = JSON.stringify(SAMPLE_BRIEF).replaceAll("'", "'\\''");
+  process.stdout.write([
+    '',
+    `adcopy is up: API ${apiUrl}  (docs: ${apiUrl}/docs)`,
+    'Try:',
+    `  curl -s ${apiUrl}/v1/copies -H 'content-type: application/json' -d '${body}'`,
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n'));
+}
+
+main().catch((error: unknown) => {
+  logger.error('start failed', { error: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+});

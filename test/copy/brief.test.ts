@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseBrief, type Brief, type BriefParseResult } from '../../layers/copy/index.js';
+
+const B = {
+  brand: '山茶',
+  product: '冷泡乌龙',
+  features: ['0糖', '冷萃12小时'],
+  audience: '都市白领',
+  tone: '活泼',
+  channel: 'wechat_moments',
+  language: 'zh',
+};
+
+function accepted(result: BriefParseResult): Brief {
+  if (!result.success) throw new Error(`expected a valid brief, got ${JSON.stringify(result.issues)}`);
+  return result.data;
+}
+
+function issuesOf(result: BriefParseResult) {
+  if (result.success) throw new Error('expected the brief to be rejected');
+  return result.issues;
+}
+
+describe('Function: parseBrief', () => {
+  it('maps the snake_case names ad teams send to the canonical brief', () => {
+    const brief = accepted(parseBrief({
+      product_name: '极光系列无线降噪耳机',
+      brand_tone: '年轻潮流',
+      target_audience: ['Z世代', '学生群体'],
+      keywords: ['沉浸音效', '通勤神器'],
+      output_style: '口语化短句',
+      session_id: 'sess_demo_1',
+    }));
+
+    expect(brief).toMatchObject({
+      product: '极光系列无线降噪耳机',
+      tone: '年轻潮流',
+      audience: ['Z世代', '学生群体'],
+      keywords: ['沉浸音效', '通勤神器'],
+      style: '口语化短句',
+      sessionId: 'sess_demo_1',
+      language: 'zh',
+      channel: 'generic',
+      variants: 3,
+      strategy: 'structured',
+    });
+  });
+
+  it('detects English from the product when no language is given', () => {
+    expect(accepted(parseBrief({ product: 'Trail running shoe' })).language).toBe('en');
+  });
+
+  it('normalises whitespace so equal briefs are equal', () => {
+    const spaced = accepted(parseBrief({ ...B, product: '  冷泡\u3000\u3000乌龙 \u200B' }));
+    expect(spaced.product).toBe('冷泡 乌龙');
+  });
+
+  it.each([['   '], ['\u3000\u3000'], ['\u200B'], ['\uFEFF\u200D']])(
+    'returns an issue on brand when it is blank: %j',
+    (brand) => {
+      expect(issuesOf(parseBrief({ ...B, brand }))).toEqual([
+        { path: 'brand', message: 'must not be blank or only invisible characters' },
+      ]);
+    },
+  );
+
+  it('names a misspelt key instead of ignoring it', () => {
+    const { language: _language, ...rest } = B;
+    expect(issuesOf(parseBrief({ ...rest, langauge: 'en' }))).toEqual([
+      { path: '(body)', message: 'unknown field "langauge"' },
+    ]);
+  });
+
+  it('rejects __proto__ keys at any depth', () => {
+    const body = JSON.parse('{"product":"茶","brandVoice":{"__proto__":{"x":1}}}');
+    expect(issuesOf(parseBrief(body))).toEqual([
+      { path: 'brandVoice.__proto__', message: 'is not an allowed field name' },
+    ]);
+  });
+
+  it('reports a missing product as required', () => {
+    expect(issuesOf(parseBrief({ brand: '山茶' }))).toContainEqual({ path: 'product', message: 'is required' });
+  });
+
+  it('reports paths with the name the client sent', () => {
+    const issues = issuesOf(parseBrief({ product_name: 'x'.repeat(81) }));
+    expect(issues).toEqual([{ path: 'product_name', message: 'must be at most 80 characters (got 81)' }]);
+  });
+
+  it('counts characters, not UTF-16 units', () => {
+    const forty = '🍵'.repeat(40);
+    expect(accepted(parseBrief({ ...B, brand: forty })).brand).toBe(forty);
+    expect(issuesOf(parseBrief({ ...B, brand: `${forty}🍵` }))[0]?.message).toBe(
+      'must be at most 40 characters (got 41)',
+    );
+  });
+
+  it('reads a string of plain digits as the number, the one rule for numeric strings', () => {
+    expect(accepted(parseBrief({ ...B, variants: '5' })).variants).toBe(5);
+    expect(accepted(parseBrief({ ...B, length: '120' })).length).toBe(120);
+  });
+
+  it.each([[''], [' '], ['1e3'], ['12abc'], ['-5'], ['3.5']])(
+    'returns an issue on variants for the string %j',
+    (variants) => {
+      const [issue] = issuesOf(parseBrief({ ...B, variants }));
+      expect(issue?.path).toBe('variants');
+    },
+  );
+
+  it.each([[0], [-5], [1e9], [11]])('returns an issue for out-of-range numbers: variants %d', (variants) => {
+    expect(issuesOf(parseBrief({ ...B, variants }))[0]?.path).toBe('variants');
+  });
+
+  it.each([[0], [-5], [1e9]])('returns an issue for a length of %d', (length) => {
+    expect(issuesOf(parseBrief({ ...B, length }))[0]?.path).toBe('length');
+  });
+
+  it('names the limit when a list is far too long', () => {
+    const features = Array.from({ length: 20_000 }, () => 'x'.repeat(300));
+    const issues = issuesOf(parseBrief({ ...B, features }));
+    expect(issues.map((issue) => issue.message)).toContain('at most 10 features (got 20000)');
+  });
+
+  it('refuses two names for one field', () => {
+    expect(issuesOf(parseBrief({ ...B, product_name: '冷泡乌龙' }))).toEqual([
+      { path: 'product_name', message: 'duplicates "product": send only one of them' },
+    ]);
+  });
+
+  it('returns issues for wrong types with their paths', () => {
+    const issues = issuesOf(parseBrief({ product: 42, features: 'tea', channel: 'fax' }));
+    expect(issues.map((issue) => issue.path).sort()).toEqual(['channel', 'features', 'product']);
+  });
+});
