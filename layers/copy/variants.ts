@@ -27,6 +27,8 @@ const REASONING_LINE = /^(?:思路|分析|reasoning|analysis|thoughts?)\s*[:：]
 const FINAL_MARKERS = /(?:最终文案|final copy)\s*[:：]/i;
 const LIST_MARK = /^\s*(?:\d{1,2}\s*[.、)）:]|[-*•·])\s*/u;
 const WRAPPING_QUOTES = /^["“”「『'‘]+|["“”」』'’]+$/gu;
+// Control characters and U+FFFD (a broken byte sequence) are never part of publishable copy.
+const UNPRINTABLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\uFFFD]/gu;
 
 /**
  * The copy in one raw generation, or why there is none.
@@ -42,6 +44,7 @@ export function extractCopy(
   if (strategy === 'cot' && afterMarker === undefined) return 'reasoning_without_final_copy';
 
   const lines = (afterMarker ?? raw)
+    .replace(UNPRINTABLE, '')
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !REASONING_LINE.test(line));

@@ -31,6 +31,10 @@ describe('Function: extractCopy', () => {
     expect(extractCopy('1. “一口清爽，0糖无负担”', 'zero_shot')).toEqual({ text: '一口清爽，0糖无负担' });
   });
 
+  it('removes control characters and broken byte sequences', () => {
+    expect(extractCopy('一口\u0002清爽\uFFFD，\u001d0糖', 'zero_shot')).toEqual({ text: '一口清爽，0糖' });
+  });
+
   it('calls an answer of only whitespace empty', () => {
     expect(extractCopy(' \n\n ', 'zero_shot')).toBe('empty');
   });
