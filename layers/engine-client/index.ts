@@ -4,6 +4,16 @@
  */
 export { CallScope, DEFAULT_DEADLINE_MS, type RetryPolicy } from './call-scope.js';
 export {
+  CircuitBreaker,
+  isEngineFault,
+  withCircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitState,
+  type CircuitStateChange,
+  type CircuitTicket,
+} from './circuit-breaker.js';
+export { EngineBase, type Attempt, type EngineClientOptions } from './engine-base.js';
+export {
   DEFAULT_RETRY_AFTER_S,
   EngineError,
   EngineRejectedError,
@@ -14,6 +24,7 @@ export {
   type EngineErrorOptions,
   type EngineFaultStatus,
 } from './errors.js';
+export { createEngineFromEnv, type EngineEnv, type EngineFromEnvOptions } from './from-env.js';
 export { HttpEngine, type HttpEngineOptions } from './http-engine.js';
 export {
   classifySageMakerError,

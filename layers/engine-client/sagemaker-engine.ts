@@ -10,7 +10,7 @@ import {
   type ResponseStream,
 } from '@aws-sdk/client-sagemaker-runtime';
 
-import { CallScope, DEFAULT_DEADLINE_MS, type RetryPolicy } from './call-scope.js';
+import { EngineBase, type Attempt, type EngineClientOptions } from './engine-base.js';
 import {
   DEFAULT_RETRY_AFTER_S,
   EngineError,
@@ -20,18 +20,10 @@ import {
 } from './errors.js';
 import { readEngineResponse, toStreamEvents } from './response.js';
 import { parseSse } from './sse.js';
-import {
-  silentLogger,
-  type CallOptions,
-  type Engine,
-  type EngineLogger,
-  type EngineRequest,
-  type EngineResponse,
-  type EngineStreamEvent,
-} from './types.js';
+import type { EngineResponse, EngineStreamEvent } from './types.js';
 
 /** Options of {@link SageMakerEngine}. */
-export interface SageMakerEngineOptions {
+export interface SageMakerEngineOptions extends EngineClientOptions {
   /** The SageMaker endpoint to invoke. */
   endpointName: string;
   /**
@@ -44,12 +36,6 @@ export interface SageMakerEngineOptions {
   region?: string;
   /** Production variant of calls that name none. @default SageMaker's weighted choice */
   defaultTargetVariant?: string;
-  /** Deadline of calls that set none. @default 30000 */
-  defaultDeadlineMs?: number;
-  /** Retries of throttling and transient faults. @default 3 attempts, 100 ms first cap */
-  retry?: RetryPolicy;
-  /** @default a logger that drops everything */
-  logger?: EngineLogger;
 }
 
 /** Error names under which AWS reports throttling; SageMaker's arrives as a 400 with no message. */
@@ -148,119 +134,74 @@ async function* payloadBytes(stream: AsyncIterable<ResponseStream>): AsyncGenera
  * const engine = new SageMakerEngine({ endpointName: 'adcopy-prod', region: 'eu-west-1' });
  * const answer = await engine.generate(request, { targetVariant: 'B', deadlineMs: 8000 });
  */
-export class SageMakerEngine implements Engine {
+export class SageMakerEngine extends EngineBase {
   readonly name: string;
   readonly endpointName: string;
   private readonly client: SageMakerRuntimeClient;
   private readonly defaultTargetVariant: string | undefined;
-  private readonly defaultDeadlineMs: number;
-  private readonly retryPolicy: RetryPolicy;
-  private readonly logger: EngineLogger;
 
   constructor(options: SageMakerEngineOptions) {
+    super(options);
     if (!options.endpointName) throw new TypeError('SageMakerEngine needs an endpointName');
 
     this.endpointName = options.endpointName;
     this.name = `sagemaker:${options.endpointName}`;
+    this.defaultTargetVariant = options.defaultTargetVariant;
     this.client =
       options.client ??
       new SageMakerRuntimeClient({
         maxAttempts: 1,
         ...(options.region ? { region: options.region } : {}),
       });
-    this.defaultTargetVariant = options.defaultTargetVariant;
-    this.defaultDeadlineMs = options.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS;
-    this.retryPolicy = options.retry ?? {};
-    this.logger = options.logger ?? silentLogger;
   }
 
-  /** InvokeEndpoint: one request, one JSON answer, with the production variant that answered. */
-  async generate(request: EngineRequest, options: CallOptions = {}): Promise<EngineResponse> {
-    const scope = new CallScope(options, this.defaultDeadlineMs);
-    try {
-      return await scope.retry(
-        async (signal) => {
-          const output = await this.client
-            .send(new InvokeEndpointCommand(this.input(request, false, scope, options)), {
-              abortSignal: signal,
-            })
-            .catch((err: unknown) => {
-              throw signal.aborted ? err : classifySageMakerError(err);
-            });
-          const response = readEngineResponse(
-            new TextDecoder().decode(output.Body),
-            scope.deadlineMs,
-          );
-          return withVariant(response, output.InvokedProductionVariant);
-        },
-        this.retryPolicy,
-        this.logger,
-        options.requestId,
-      );
-    } catch (err) {
-      throw scope.settle(err);
-    } finally {
-      scope.dispose();
-    }
+  /** @inheritdoc InvokeEndpoint, with the production variant that answered. */
+  protected async sendOnce(attempt: Attempt): Promise<EngineResponse> {
+    const command = new InvokeEndpointCommand(this.input(attempt, false));
+    const output = await this.client
+      .send(command, { abortSignal: attempt.signal })
+      .catch((err: unknown) => {
+        throw attempt.signal.aborted ? err : classifySageMakerError(err);
+      });
+
+    const text = new TextDecoder().decode(output.Body);
+    const response = readEngineResponse(text, attempt.callDeadlineMs);
+    return withVariant(response, output.InvokedProductionVariant);
   }
 
-  /**
-   * InvokeEndpointWithResponseStream: token events, then `done`. Retries happen only before the
-   * stream opens; leaving the loop early aborts the call so the engine frees its slot.
-   */
-  async *stream(
-    request: EngineRequest,
-    options: CallOptions = {},
-  ): AsyncGenerator<EngineStreamEvent> {
-    const scope = new CallScope(options, this.defaultDeadlineMs);
-    const abortOnExit = new AbortController();
-    try {
-      const output = await scope.retry(
-        (signal) =>
-          this.client
-            .send(
-              new InvokeEndpointWithResponseStreamCommand(
-                this.input(request, true, scope, options),
-              ),
-              {
-                abortSignal: AbortSignal.any([signal, abortOnExit.signal]),
-              },
-            )
-            .catch((err: unknown) => {
-              throw signal.aborted ? err : classifySageMakerError(err);
-            }),
-        this.retryPolicy,
-        this.logger,
-        options.requestId,
-      );
-      if (!output.Body)
-        throw new EngineError(502, 'bad_engine_response', 'SageMaker stream has no body');
-
-      const bytes = payloadBytes(output.Body);
-      for await (const event of toStreamEvents(parseSse(bytes), scope.deadlineMs)) {
-        yield event.type === 'done'
-          ? { type: 'done', response: withVariant(event.response, output.InvokedProductionVariant) }
-          : event;
-      }
-    } catch (err) {
-      throw scope.settle(isEngineCallError(err) ? err : classifySageMakerError(err));
-    } finally {
-      abortOnExit.abort();
-      scope.dispose();
+  /** @inheritdoc InvokeEndpointWithResponseStream. */
+  protected async openStreamOnce(attempt: Attempt): Promise<AsyncIterable<EngineStreamEvent>> {
+    const command = new InvokeEndpointWithResponseStreamCommand(this.input(attempt, true));
+    const output = await this.client
+      .send(command, { abortSignal: attempt.signal })
+      .catch((err: unknown) => {
+        throw attempt.signal.aborted ? err : classifySageMakerError(err);
+      });
+    if (!output.Body) {
+      throw new EngineError(502, 'bad_engine_response', 'SageMaker stream has no body');
     }
+
+    const events = toStreamEvents(parseSse(payloadBytes(output.Body)), attempt.callDeadlineMs);
+    return withStreamVariant(events, output.InvokedProductionVariant);
+  }
+
+  /** Errors the SDK raises while a stream is read (ModelStreamError and the like). */
+  protected override mapError(err: unknown): unknown {
+    return isEngineCallError(err) ? err : classifySageMakerError(err);
   }
 
   /** The command input shared by both calls. */
-  private input(request: EngineRequest, stream: boolean, scope: CallScope, options: CallOptions) {
-    const deadline = Math.min(request.deadline_ms ?? Infinity, scope.remainingMs());
+  private input(attempt: Attempt, stream: boolean) {
+    const { request, options, deadlineMs } = attempt;
     const targetVariant = options.targetVariant ?? this.defaultTargetVariant;
+    const body = JSON.stringify({ ...request, stream, deadline_ms: deadlineMs });
     return {
       EndpointName: this.endpointName,
       ContentType: 'application/json',
       Accept: stream ? 'text/event-stream' : 'application/json',
-      Body: new TextEncoder().encode(JSON.stringify({ ...request, stream, deadline_ms: deadline })),
+      Body: new TextEncoder().encode(body),
       ...(targetVariant ? { TargetVariant: targetVariant } : {}),
-      // SageMaker passes custom attributes to the container, which logs them with its own request id
+      // SageMaker hands custom attributes to the container, so its logs can carry our request id
       ...(options.requestId ? { CustomAttributes: `request_id=${options.requestId}` } : {}),
     };
   }
@@ -269,4 +210,16 @@ export class SageMakerEngine implements Engine {
 /** Adds the answering production variant, when SageMaker named one. */
 function withVariant(response: EngineResponse, variant: string | undefined): EngineResponse {
   return variant ? { ...response, invoked_variant: variant } : response;
+}
+
+/** Adds the answering production variant to a stream's `done` event. */
+async function* withStreamVariant(
+  events: AsyncIterable<EngineStreamEvent>,
+  variant: string | undefined,
+): AsyncGenerator<EngineStreamEvent> {
+  for await (const event of events) {
+    yield event.type === 'done'
+      ? { type: 'done', response: withVariant(event.response, variant) }
+      : event;
+  }
 }

@@ -7,6 +7,7 @@ import {
   type EngineResponse,
   type EngineStreamEvent,
 } from '../../layers/engine-client/index.js';
+import { collect, failure, streamFailure } from './collect.js';
 import { chunks, hang, json, startFaultServer, type FaultServer } from './fault-server.js';
 
 const answer: EngineResponse = {
@@ -33,21 +34,6 @@ beforeEach(() => {
   // no back-off wait in most tests: the jitter draws 0
   engine = new HttpEngine({ baseUrl: server.url, retry: { random: () => 0 } });
 });
-
-/** Collects a stream's events, or the error it ended with. */
-async function collect(events: AsyncIterable<EngineStreamEvent>): Promise<EngineStreamEvent[]> {
-  const seen: EngineStreamEvent[] = [];
-  for await (const event of events) seen.push(event);
-  return seen;
-}
-
-/** The error a promise rejects with. */
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.fail('expected a rejection'),
-    (err: unknown) => err,
-  );
-}
 
 describe('Class: HttpEngine', () => {
   describe('Method: generate', () => {
@@ -232,11 +218,7 @@ describe('Class: HttpEngine', () => {
       );
       const seen: EngineStreamEvent[] = [];
 
-      const err = await failure(
-        (async () => {
-          for await (const event of engine.stream({ prompt: 'tea' })) seen.push(event);
-        })(),
-      );
+      const err = await streamFailure(engine.stream({ prompt: 'tea' }), seen);
 
       expect(seen).toEqual([{ type: 'token', index: 0, text: '好' }]);
       expect(err).toMatchObject({ status: 502, reason: 'generation_failed' });

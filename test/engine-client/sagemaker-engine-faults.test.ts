@@ -8,6 +8,7 @@ import {
   type EngineResponse,
   type EngineStreamEvent,
 } from '../../layers/engine-client/index.js';
+import { collect, failure, streamFailure } from './collect.js';
 import { awsError, awsStream, json, startFaultServer, type FaultServer } from './fault-server.js';
 
 const answer: EngineResponse = {
@@ -40,21 +41,6 @@ beforeEach(() => {
   });
   engine = new SageMakerEngine({ endpointName: 'adcopy-test', client, retry: { random: () => 0 } });
 });
-
-/** The error a promise rejects with. */
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.fail('expected a rejection'),
-    (err: unknown) => err,
-  );
-}
-
-/** Collects a stream's events. */
-async function collect(events: AsyncIterable<EngineStreamEvent>): Promise<EngineStreamEvent[]> {
-  const seen: EngineStreamEvent[] = [];
-  for await (const event of events) seen.push(event);
-  return seen;
-}
 
 /** A container answer relayed by SageMaker inside a ModelError. */
 function modelError(originalStatus: number, body: unknown) {
@@ -191,11 +177,7 @@ describe('Class: SageMakerEngine', () => {
       );
       const seen: EngineStreamEvent[] = [];
 
-      const err = await failure(
-        (async () => {
-          for await (const event of engine.stream({ prompt: 'tea' })) seen.push(event);
-        })(),
-      );
+      const err = await streamFailure(engine.stream({ prompt: 'tea' }), seen);
 
       expect(seen).toEqual([{ type: 'token', index: 0, text: '好' }]);
       expect(err).toMatchObject({ status: 502, reason: 'stream_failed' });
