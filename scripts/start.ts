@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   process.once('exit', stopEngine);
 
   await waitForEngine(engineUrl, engine);
-  const config = { ...readApiConfig(), engineUrl };
+  const config = readApiConfig({ ...process.env, ENGINE_URL: engineUrl });
   const api = await startApi(createApiDeps(config, { logger }), {
     host: process.env.HOST ?? '127.0.0.1',
     port: Number(process.env.PORT ?? 8787),

@@ -8,11 +8,17 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import {
   MemoryCacheStore,
   ReadThroughCache,
+  RedisCacheStore,
   type CacheStore,
   type ListStore,
 } from '../../layers/cache/index.js';
 import { createCopyPipeline, type EngineBreaker } from '../../layers/copy/index.js';
-import { HttpEngine, type Engine } from '../../layers/engine-client/index.js';
+import {
+  CircuitBreaker,
+  createEngineFromEnv,
+  type Engine,
+  type EngineEnv,
+} from '../../layers/engine-client/index.js';
 import { createLogger, fieldLogger, type Logger } from '../../layers/observability/index.js';
 import { parseVariants, variantPicker } from './ab.js';
 import type { ApiDeps } from './app.js';
@@ -21,8 +27,10 @@ import { SessionHistory } from './sessions.js';
 
 /** Configuration read from the environment (the README lists every variable). */
 export interface ApiConfig {
-  /** `ENGINE_URL`; @default http://127.0.0.1:8080 */
-  engineUrl: string;
+  /** The engine: `ENGINE_URL` (default http://127.0.0.1:8080) or `SAGEMAKER_ENDPOINT_NAME`. */
+  engine: EngineEnv;
+  /** `REDIS_URL`: the shared cache and session store. @default none: in process memory */
+  redisUrl?: string;
   /** `CORS_ORIGINS`, comma-separated. @default none */
   corsOrigins: string[];
   /** `MAX_BODY_BYTES`. @default 65536 */
@@ -35,12 +43,23 @@ export interface ApiConfig {
   abVariants: string;
   /** `RATE_LIMIT_PER_SECOND` and `RATE_LIMIT_BURST`. @default 5 and 20 */
   rateLimit: { perSecond: number; burst: number };
+  /** `BREAKER_FAILURES` in a row open the circuit for `BREAKER_COOLDOWN_MS`. @default 5, 30000 */
+  breaker: { failureThreshold: number; cooldownMs: number };
 }
 
 /** Reads {@link ApiConfig} from `env`, with the documented defaults. */
 export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const sageMaker = env.SAGEMAKER_ENDPOINT_NAME?.trim();
   return {
-    engineUrl: env.ENGINE_URL ?? `http://127.0.0.1:${env.ENGINE_PORT ?? '8080'}`,
+    engine: {
+      ...(sageMaker
+        ? { SAGEMAKER_ENDPOINT_NAME: sageMaker }
+        : { ENGINE_URL: env.ENGINE_URL ?? `http://127.0.0.1:${env.ENGINE_PORT ?? '8080'}` }),
+      SAGEMAKER_TARGET_VARIANT: env.SAGEMAKER_TARGET_VARIANT,
+      AWS_REGION: env.AWS_REGION,
+      ENGINE_DEADLINE_MS: env.ENGINE_DEADLINE_MS,
+    },
+    ...(env.REDIS_URL && { redisUrl: env.REDIS_URL }),
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     maxBodyBytes: positiveNumber(env, 'MAX_BODY_BYTES', 64 * 1024),
     cacheTtlSeconds: positiveNumber(env, 'CACHE_TTL_SECONDS', 3600),
@@ -49,6 +68,10 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     rateLimit: {
       perSecond: positiveNumber(env, 'RATE_LIMIT_PER_SECOND', 5),
       burst: positiveNumber(env, 'RATE_LIMIT_BURST', 20),
+    },
+    breaker: {
+      failureThreshold: positiveNumber(env, 'BREAKER_FAILURES', 5),
+      cooldownMs: positiveNumber(env, 'BREAKER_COOLDOWN_MS', 30_000),
     },
   };
 }
@@ -67,16 +90,11 @@ export function createApiDeps(
   overrides: ApiDepsOverrides = {},
 ): ApiDeps & { cache: ReadThroughCache } {
   const logger = overrides.logger ?? createLogger('adcopy-api');
-  const engine = overrides.engine
-    ?? new HttpEngine({ baseUrl: config.engineUrl, logger: fieldLogger(logger) });
-  const store = overrides.store ?? new MemoryCacheStore();
+  const engine = overrides.engine ?? createEngineFromEnv(config.engine, { logger: fieldLogger(logger) });
+  const store = overrides.store ?? createStore(config, logger);
   const cache = new ReadThroughCache({ store, logger: fieldLogger(logger) });
-  const pipeline = createCopyPipeline({
-    engine,
-    cache,
-    cacheTtlSeconds: config.cacheTtlSeconds,
-    ...(overrides.breaker && { breaker: overrides.breaker }),
-  });
+  const breaker = overrides.breaker ?? watchedBreaker(config, logger);
+  const pipeline = createCopyPipeline({ engine, cache, breaker, cacheTtlSeconds: config.cacheTtlSeconds });
 
   if (config.apiKeys.length === 0) {
     logger.warn('no API keys configured: the API is open to anyone who can reach it');
@@ -91,7 +109,7 @@ export function createApiDeps(
     apiKeys: config.apiKeys,
     rateLimit: config.rateLimit,
     pickVariant: variantPicker(parseVariants(config.abVariants)),
-    ready: () => engineAnswers(config.engineUrl),
+    ready: () => engineAnswers(config.engine.ENGINE_URL),
   };
 }
 
@@ -110,6 +128,17 @@ export async function createApiDepsFromEnv(env: NodeJS.ProcessEnv): Promise<ApiD
   return createApiDeps(config);
 }
 
+function createStore(config: ApiConfig, logger: Logger): CacheStore & ListStore {
+  if (!config.redisUrl) return new MemoryCacheStore();
+  return new RedisCacheStore({ url: config.redisUrl, logger: fieldLogger(logger) });
+}
+
+function watchedBreaker(config: ApiConfig, logger: Logger): CircuitBreaker {
+  const breaker = new CircuitBreaker(config.breaker);
+  breaker.on('state', (change) => logger.warn('engine circuit changed', { ...change }));
+  return breaker;
+}
+
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;
@@ -118,7 +147,9 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
-async function engineAnswers(engineUrl: string): Promise<boolean> {
+/** Readiness: the HTTP engine answers `/ping`; a SageMaker endpoint is taken as ready. */
+async function engineAnswers(engineUrl: string | undefined): Promise<boolean> {
+  if (!engineUrl) return true;
   try {
     const response = await fetch(`${engineUrl}/ping`, { signal: AbortSignal.timeout(2000) });
     return response.ok;

@@ -74,18 +74,19 @@ export interface GenerateOptions {
   rewrite?: RewriteContext;
 }
 
-/** The engine's health as the pipeline needs it: skip the engine while it is known to fail. */
+/**
+ * The engine's health as the pipeline needs it (the engine client's `CircuitBreaker` fits):
+ * `begin` throws while the engine is known to fail, and each admitted call reports how it ended.
+ */
 export interface EngineBreaker {
-  isOpen(): boolean;
-  recordSuccess(): void;
-  recordFailure(): void;
+  begin(): { succeed(): void; fail(error: unknown): void; abandon(): void };
 }
 
 /** Dependencies of {@link createCopyPipeline}. */
 export interface CopyPipelineDeps {
   engine: Engine;
   cache: ReadThroughCache;
-  /** When given, engine faults are answered with template copy flagged `degraded`. */
+  /** When given and open, briefs are answered with template copy flagged `degraded`. */
   breaker?: EngineBreaker;
   /** @default 3600 */
   cacheTtlSeconds?: number;
@@ -182,22 +183,33 @@ function rejectUnlawfulBrief(brief: Brief): void {
   if (terms.length > 0) throw new BriefRejectedError([...new Set(terms)], issues);
 }
 
-/** Generates, checks and, within the attempt budget, regenerates until enough variants pass. */
+/**
+ * Generates, checks and, within the attempt budget, regenerates until enough variants pass.
+ * While the breaker is open (the engine failed repeatedly) the answer is template copy flagged
+ * `degraded`; a single engine fault is the caller's error to map (502/503/504).
+ */
 async function produce(
   brief: Brief,
   options: GenerateOptions,
   deps: CopyPipelineDeps,
 ): Promise<CopyResponse> {
-  if (deps.breaker?.isOpen()) return degradedAnswer(brief, options);
+  if (!deps.breaker) return generateChecked(brief, options, deps);
+
+  let call: ReturnType<EngineBreaker['begin']>;
+  try {
+    call = deps.breaker.begin();
+  } catch {
+    return degradedAnswer(brief, options);
+  }
 
   try {
     const answer = await generateChecked(brief, options, deps);
-    deps.breaker?.recordSuccess();
+    call.succeed();
     return answer;
   } catch (error) {
-    if (!(error instanceof EngineError) || !deps.breaker || options.signal?.aborted) throw error;
-    deps.breaker.recordFailure();
-    return degradedAnswer(brief, options);
+    if (options.signal?.aborted) call.abandon();
+    else call.fail(error);
+    throw error;
   }
 }
 

@@ -26,7 +26,7 @@ export class CountingEngine implements Engine {
 export function apiOver(engineUrl: string) {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const engine = new CountingEngine(new HttpEngine({ baseUrl: engineUrl }));
-  const config = { ...readApiConfig({}), engineUrl };
+  const config = readApiConfig({ ENGINE_URL: engineUrl });
   const deps = createApiDeps(config, { engine, logger: createLogger('adcopy-api-test') });
   return { app: createApp(deps), engine, deps };
 }
