@@ -3,6 +3,7 @@
  * Response cache and session history over process memory or Redis.
  */
 export { cacheKey, canonicalJson } from './cache-key.js';
+export { createCacheFromEnv, type CacheEnv, type ManagedStore } from './from-env.js';
 export { MemoryCacheStore, type MemoryCacheStoreOptions } from './memory-store.js';
 export {
   ReadThroughCache,
@@ -12,6 +13,7 @@ export {
   type ReadThroughCacheOptions,
 } from './read-through.js';
 export { RedisCacheStore, type RedisCacheStoreOptions } from './redis-store.js';
+export { SessionStore, type SessionStoreOptions, type SessionTurn } from './session-store.js';
 export { SingleFlight } from './single-flight.js';
 export {
   CacheInputError,

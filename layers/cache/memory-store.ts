@@ -81,4 +81,9 @@ export class MemoryCacheStore implements CacheStore, ListStore {
     const text = this.entries.get(key);
     return text === undefined ? [] : (JSON.parse(text) as T[]);
   }
+
+  /** Drops every entry; here so both stores close alike. */
+  async close(): Promise<void> {
+    this.entries.clear();
+  }
 }
