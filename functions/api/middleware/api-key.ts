@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 import type { Context, MiddlewareHandler } from 'hono';
 
-import { ProblemError } from '../problems.js';
+import { problemResponse, ProblemError } from '../problems.js';
 
 /** A stored key: who it belongs to and the SHA-256 of the key. */
 export interface StoredApiKey {
@@ -27,25 +27,36 @@ export function parseStoredKeys(text: string): StoredApiKey[] {
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean)
-    .map((entry) => {
-      const [id, hex] = entry.split(':');
-      if (!id || !hex || !/^[0-9a-f]{64}$/i.test(hex)) {
-        throw new Error(`API key entries are "id:sha256-hex"; got one for "${id ?? ''}" that is not`);
+    .map((entry, index) => {
+      // The hash is the part after the last colon, so an id may itself contain colons.
+      const split = entry.lastIndexOf(':');
+      const id = entry.slice(0, Math.max(0, split));
+      const hex = entry.slice(split + 1);
+      if (split <= 0 || !/^[0-9a-f]{64}$/i.test(hex)) {
+        // Never echo the entry: a raw key pasted by mistake would end up in the logs.
+        throw new Error(`API key entry ${index + 1} is not "id:sha256-hex" (64 hex digits)`);
       }
       return { id, sha256: Buffer.from(hex, 'hex') };
     });
 }
 
-/** The `id:sha256` entry to store for a new key. */
-export function storedKeyEntry(id: string, key: string): string {
-  return `${id}:${sha256(key).toString('hex')}`;
+/** Options of {@link apiKey}. */
+export interface ApiKeyOptions {
+  /** The accepted keys; none leaves the API open. */
+  keys: StoredApiKey[];
+  /** Paths that need no key (probes, documentation). @default [] */
+  open?: string[];
 }
 
 /**
  * Requires a valid key on every route except the open ones; sets `c.get('caller')` to the key's id.
- * With no keys configured every request passes, as the caller `anonymous`.
+ * With no keys configured every request passes, as the caller `anonymous`. A missing key is a 401,
+ * a wrong one a 403; the key itself is never logged or echoed.
+ *
+ * @example
+ * app.use(apiKey({ keys: parseStoredKeys(process.env.API_KEYS ?? ''), open: ['/v1/health'] }));
  */
-export function apiKey({ keys, open = [] }: { keys: StoredApiKey[]; open?: string[] }): MiddlewareHandler {
+export function apiKey({ keys, open = [] }: ApiKeyOptions): MiddlewareHandler {
   return async function apiKey(c, next) {
     if (keys.length === 0 || open.includes(c.req.path)) {
       c.set('caller', 'anonymous');
@@ -53,13 +64,21 @@ export function apiKey({ keys, open = [] }: { keys: StoredApiKey[]; open?: strin
     }
 
     const presented = presentedKey(c);
-    if (!presented) throw new ProblemError('unauthorized', 'send your key as "Authorization: Bearer <key>"');
+    if (!presented) return askForKey(c);
     const match = findKey(keys, sha256(presented));
     if (!match) throw new ProblemError('forbidden', 'the API key is not valid');
 
     c.set('caller', match.id);
     await next();
   };
+}
+
+/** A 401 with the challenge RFC 9110 requires, so clients know which scheme to send. */
+function askForKey(c: Context): Response {
+  const problem = new ProblemError('unauthorized', 'send your key as "Authorization: Bearer <key>"');
+  const response = problemResponse(c, problem);
+  response.headers.set('www-authenticate', 'Bearer realm="adcopy"');
+  return response;
 }
 
 function presentedKey(c: Context): string | undefined {
