@@ -13,7 +13,11 @@ import { streamSeed, uniformStream } from './random.js';
 import type { DevVocabulary } from './tokenizer.js';
 import { buildVocabulary, TokenType, tokenBytes } from './tokenizer.js';
 
-/** The model's name in its metadata; the engine recognises it and says it writes random text. */
+/**
+ * The model's `general.name`; the engine recognises it and says the model writes random text.
+ * @example
+ * const randomText = model.fileInfo.metadata.general.name === DEV_MODEL_NAME;
+ */
 export const DEV_MODEL_NAME = 'adcopy-dev';
 
 /** Bumped whenever the generator's output changes, so an older cached file is rewritten. */
