@@ -124,7 +124,7 @@ export function createCopyPipeline(deps: CopyPipelineDeps): CopyPipeline {
         const { feedback, earlierVariants } = options.rewrite;
         const steering = steer(brief, feedback, earlierVariants);
         const rewrite = { feedback: steering.instruction, earlierVariants };
-        return finish(await produce(steering.brief, { ...options, rewrite }, deps), started);
+        return finish(await produce(steering.brief, { ...options, rewrite }, deps), brief, started);
       }
 
       const key = cacheKey(CACHE_NAMESPACE, {
@@ -132,20 +132,31 @@ export function createCopyPipeline(deps: CopyPipelineDeps): CopyPipeline {
         engine: deps.engine.name,
         variant: options.targetVariant ?? null,
       });
-      const { value, cached } = await deps.cache.getOrLoad(
+      const load = () => deps.cache.getOrLoad(
         key,
         async () => (await produce(brief, options, deps)) as unknown as JsonValue,
         { ttlSeconds, shouldStore: (answer) => isStorable(answer as unknown as CopyResponse) },
       );
+      const { value, cached } = await load().catch((error: unknown) => {
+        // Joined a flight whose own caller went away: this caller is still here, so try afresh.
+        if (isAbort(error) && !options.signal?.aborted) return load();
+        throw error;
+      });
 
       const answer = value as unknown as CopyResponse;
-      return finish({ ...answer, id: newId(), cached, briefId: brief.id, sessionId: brief.sessionId }, started);
+      return finish({ ...answer, id: newId(), cached }, brief, started);
     },
   };
 }
 
-function finish(answer: CopyResponse, started: number): CopyResponse {
-  return { ...answer, timings: { ...answer.timings, totalMs: round(performance.now() - started) } };
+/** The answer as this caller sees it: its own ids and its own total time. */
+function finish(answer: CopyResponse, brief: Brief, started: number): CopyResponse {
+  return {
+    ...answer,
+    ...(brief.id !== undefined && { briefId: brief.id }),
+    ...(brief.sessionId !== undefined && { sessionId: brief.sessionId }),
+    timings: { ...answer.timings, totalMs: round(performance.now() - started) },
+  };
 }
 
 /** Only complete, engine-made, lawful answers are worth serving again (case 23). */
@@ -385,6 +396,11 @@ function addUsage(
   totals.completionTokens += response.usage.completion_tokens;
   totals.engineCalls += 1;
   totals.engineMs += response.timings.total_ms;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'
+    || (error instanceof EngineError && error.reason === 'cancelled'));
 }
 
 function newId(): string {
