@@ -21,8 +21,8 @@ export class Automaton {
   /** classOf[unit]: the character class of a UTF-16 unit (0: occurs in no pattern) */
   private readonly classOf: Uint16Array;
   private readonly classCount: number;
-  /** delta[state * classCount + class]: the next state */
-  private readonly delta: Int32Array;
+  /** delta[state * classCount + class]: the next state (16-bit while states fit, to stay in cache) */
+  private readonly delta: Uint16Array | Int32Array;
   /** patterns ending exactly at a state, as a linked list through `nextOutput` */
   private readonly firstOutput: Int32Array;
   private readonly outputPattern: Int32Array;
@@ -61,18 +61,33 @@ export class Automaton {
   /** Every occurrence of every pattern in units[0..length), overlaps included. */
   scan(units: Uint16Array, length: number): AutomatonMatch[] {
     const matches: AutomatonMatch[] = [];
-    const { classOf, classCount, delta, firstOutput } = this;
+    this.forEachMatch(units, length, (pattern, start, end) => {
+      matches.push({ pattern, start, end });
+    });
+    return matches;
+  }
+
+  /** Calls `onMatch` for every occurrence, in order of end position, without allocating. */
+  forEachMatch(
+    units: Uint16Array,
+    length: number,
+    onMatch: (pattern: number, start: number, end: number) => void,
+  ): void {
+    const { classOf, classCount, delta, firstOutput, outputPattern, nextOutput, lengths } = this;
     let state = 0;
     for (let k = 0; k < length; k++) {
-      state = delta[state * classCount + (classOf[units[k] as number] as number)] as number;
-      if (firstOutput[state] === -1) continue;
-
-      for (let o = firstOutput[state] as number; o !== -1; o = this.nextOutput[o] as number) {
-        const pattern = this.outputPattern[o] as number;
-        matches.push({ pattern, start: k + 1 - (this.lengths[pattern] as number), end: k + 1 });
+      const cls = classOf[units[k] as number] as number;
+      // Most units of real copy occur in no pattern: they always lead back to the root.
+      if (cls === 0) {
+        state = 0;
+        continue;
+      }
+      state = delta[state * classCount + cls] as number;
+      for (let o = firstOutput[state] as number; o !== -1; o = nextOutput[o] as number) {
+        const pattern = outputPattern[o] as number;
+        onMatch(pattern, k + 1 - (lengths[pattern] as number), k + 1);
       }
     }
-    return matches;
   }
 }
 
@@ -108,7 +123,7 @@ function buildTrie(patterns: readonly string[], classOf: Uint16Array): Trie {
 // Breadth-first: a state's failure target is always finished before the state itself.
 function compile(trie: Trie, classCount: number) {
   const states = trie.children.length;
-  const delta = new Int32Array(states * classCount);
+  const delta = states < 65536 ? new Uint16Array(states * classCount) : new Int32Array(states * classCount);
   const fail = new Int32Array(states);
   const firstOutput = new Int32Array(states).fill(-1);
   const outputPattern: number[] = [];

@@ -14,6 +14,7 @@ import {
   precededByAny,
   wordEdgeAfter,
   wordEdgeBefore,
+  WordSet,
   type Scan,
 } from './context.js';
 import { editorialViolations } from './editorial.js';
@@ -37,9 +38,9 @@ export interface CheckerLogger {
 /** A rule with its context words folded, ready for matching. */
 interface CompiledRule {
   definition: RuleDefinition;
-  unlessFollowedBy: string[];
-  unlessPrecededBy: string[];
-  requiresFollowedBy: string[];
+  unlessFollowedBy: WordSet;
+  unlessPrecededBy: WordSet;
+  requiresFollowedBy: WordSet;
   requiresWithin: number;
 }
 
@@ -106,18 +107,23 @@ export class Checker {
     const scan = this.fold(text);
     const zh = options.language === 'zh' || scan.folded.hasCjk;
 
-    const hits = this.automaton
-      .scan(scan.folded.units, scan.folded.length)
-      .map((m) => this.judge(scan, this.terms[m.pattern] as CompiledTerm, m.start, m.end, zh))
-      .filter((hit): hit is Hit => hit !== undefined);
+    const hits: Hit[] = [];
+    this.automaton.forEachMatch(scan.folded.units, scan.folded.length, (pattern, start, end) => {
+      const hit = this.judge(scan, this.terms[pattern] as CompiledTerm, start, end, zh);
+      if (hit) hits.push(hit);
+    });
     if (options.brand?.bannedTerms?.length) hits.push(...this.brandHits(scan, options.brand));
 
     const violations = longestHits(hits).map((hit) => toViolation(scan, hit));
-    violations.push(...this.missingRequired(scan, options.brand));
-    if (options.channel) violations.push(...editorialViolations(text, options.channel, options.field));
+    const extra = [...this.missingRequired(scan, options.brand)];
+    if (options.channel) extra.push(...editorialViolations(text, options.channel, options.field));
+    if (extra.length > 0) {
+      violations.push(...extra);
+      violations.sort((a, b) => a.start - b.start || b.end - a.end);
+    }
 
-    violations.sort((a, b) => a.start - b.start || b.end - a.end);
-    return { passed: violations.every((v) => v.severity !== 'block'), violations };
+    const passed = !violations.some((v) => v.severity === 'block');
+    return { passed, violations };
   }
 
   /** The 'block' terms of a language (and of every language) for the decoder's bad_words. */
@@ -126,8 +132,8 @@ export class Checker {
       const { definition, unlessFollowedBy, unlessPrecededBy, requiresFollowedBy } = t.rule;
       const inLanguage = definition.language === language || definition.language === 'any';
       // Terms that need context to judge stay with the post-check: the decoder cannot see context.
-      const contextFree = !unlessFollowedBy.length && !unlessPrecededBy.length;
-      return inLanguage && definition.severity === 'block' && contextFree && !requiresFollowedBy.length;
+      const contextFree = !unlessFollowedBy.size && !unlessPrecededBy.size;
+      return inLanguage && definition.severity === 'block' && contextFree && !requiresFollowedBy.size;
     });
     return [...new Set(terms.map((t) => t.term))];
   }
@@ -141,7 +147,13 @@ export class Checker {
     return { text, folded, table: this.table, digitLike: this.digitLike };
   }
 
-  private judge(scan: Scan, term: CompiledTerm, start: number, end: number, zh: boolean) {
+  private judge(
+    scan: Scan,
+    term: CompiledTerm,
+    start: number,
+    end: number,
+    zh: boolean,
+  ): Hit | undefined {
     if (term.rule.definition.language === 'zh' && !zh) return undefined;
     if (!standsAlone(scan, term, start, end)) return undefined;
 
@@ -172,6 +184,8 @@ export class Checker {
 
   private missingRequired(scan: Scan, brand: BrandTerms | undefined): Violation[] {
     const required = brand?.requiredTerms ?? [];
+    if (required.length === 0) return [];
+
     const folded = String.fromCharCode(...scan.folded.units.subarray(0, scan.folded.length));
     return required
       .filter((term) => !folded.includes(foldTerm(term, this.table)))
@@ -194,7 +208,8 @@ interface BrandMatcher {
 }
 
 function compileRule(definition: RuleDefinition, table: FoldTable): CompiledTerm[] {
-  const fold = (words: string[] | undefined) => (words ?? []).map((w) => foldTerm(w, table));
+  const fold = (words: string[] | undefined) =>
+    new WordSet((words ?? []).map((w) => foldTerm(w, table)).filter((w) => w.length > 0));
   const rule: CompiledRule = {
     definition,
     unlessFollowedBy: fold(definition.unless?.followedBy),
@@ -238,7 +253,7 @@ function standsAlone(scan: Scan, term: CompiledTerm, start: number, end: number)
 }
 
 function inContext(scan: Scan, rule: CompiledRule, start: number, end: number): boolean {
-  if (rule.requiresFollowedBy.length > 0) {
+  if (rule.requiresFollowedBy.size > 0) {
     if (!followedWithin(scan, end, rule.requiresWithin, rule.requiresFollowedBy)) return false;
   }
   if (followedByAny(scan, end, rule.unlessFollowedBy)) return false;
@@ -248,15 +263,16 @@ function inContext(scan: Scan, rule: CompiledRule, start: number, end: number): 
 /**
  * Keeps, among overlapping hits, the longest: '最好' wins over '最', 'miracle cure' over 'cure'.
  * A hit its context cleared still covers the hits inside it, so 最高可省 clears its 最 too.
+ * One sweep in start order: a hit is inside an earlier one when some earlier hit reaches as far.
  */
 function longestHits(hits: Hit[]): Hit[] {
-  const ordered = [...hits].sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start);
-  const covering: Hit[] = [];
+  hits.sort((a, b) => a.start - b.start || b.end - a.end);
   const kept: Hit[] = [];
-  for (const hit of ordered) {
-    if (covering.some((c) => c.start <= hit.start && hit.end <= c.end)) continue;
+  let reach = -1;
+  for (const hit of hits) {
+    if (hit.end <= reach) continue;
 
-    covering.push(hit);
+    reach = hit.end;
     if (!hit.cleared) kept.push(hit);
   }
   return kept;

@@ -63,23 +63,57 @@ export function wordAt(scan: Scan, at: number, word: string): boolean {
   return true;
 }
 
+/** Folded context words, indexed by their first and last unit so a check reads a short list. */
+export class WordSet {
+  private readonly byFirst = new Map<number, string[]>();
+  private readonly byLast = new Map<number, string[]>();
+
+  /** @param words - folded, non-empty */
+  constructor(readonly words: readonly string[]) {
+    for (const word of words) {
+      push(this.byFirst, word.charCodeAt(0), word);
+      push(this.byLast, word.charCodeAt(word.length - 1), word);
+    }
+  }
+
+  get size(): number {
+    return this.words.length;
+  }
+
+  /** Words that start with this folded unit. */
+  startingWith(unit: number): readonly string[] {
+    return this.byFirst.get(unit) ?? NONE;
+  }
+
+  /** Words that end with this folded unit. */
+  endingWith(unit: number): readonly string[] {
+    return this.byLast.get(unit) ?? NONE;
+  }
+}
+
+const NONE: readonly string[] = [];
+
+function push(index: Map<number, string[]>, unit: number, word: string): void {
+  const list = index.get(unit);
+  if (list) list.push(word);
+  else index.set(unit, [word]);
+}
+
 /** True when one of the words directly follows folded position `end`. */
-export function followedByAny(scan: Scan, end: number, words: readonly string[]): boolean {
-  return words.some((word) => wordAt(scan, end, word));
+export function followedByAny(scan: Scan, end: number, words: WordSet): boolean {
+  if (end >= scan.folded.length) return false;
+  return words.startingWith(scan.folded.units[end] as number).some((w) => wordAt(scan, end, w));
 }
 
 /** True when one of the words directly precedes folded position `start`. */
-export function precededByAny(scan: Scan, start: number, words: readonly string[]): boolean {
-  return words.some((word) => wordAt(scan, start - word.length, word));
+export function precededByAny(scan: Scan, start: number, words: WordSet): boolean {
+  if (start <= 0) return false;
+  const before = words.endingWith(scan.folded.units[start - 1] as number);
+  return before.some((w) => wordAt(scan, start - w.length, w));
 }
 
 /** True when one of the words starts within `within` folded units after `end`. */
-export function followedWithin(
-  scan: Scan,
-  end: number,
-  within: number,
-  words: readonly string[],
-): boolean {
+export function followedWithin(scan: Scan, end: number, within: number, words: WordSet): boolean {
   const last = Math.min(scan.folded.length, end + within);
   for (let at = end; at < last; at++) {
     if (followedByAny(scan, at, words)) return true;
