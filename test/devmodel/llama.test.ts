@@ -47,10 +47,11 @@ function controlTokenIds(): Token[] {
 
 /** Greedy completion of a prompt on a fresh context; returns the text and the token ids. */
 async function greedy(
+  loaded: LlamaModel,
   prompt: string,
   maxTokens: number,
 ): Promise<{ text: string; tokens: Token[] }> {
-  const context = await model.createContext({ contextSize: 512, threads: THREADS });
+  const context = await loaded.createContext({ contextSize: 512, threads: THREADS });
 
   try {
     const tokens: Token[] = [];
@@ -97,6 +98,27 @@ describe('Model: adcopy-dev in node-llama-cpp', () => {
     const tokens = model.tokenize(text, false);
 
     expect(model.detokenize(tokens, false)).toBe(text);
+  });
+
+  it('encodes the text of every learned whole-character token as that one token', () => {
+    // The merges were learned over the same pieces llama.cpp's qwen2 pre-tokenizer makes; if the
+    // two disagreed, learned tokens would be unreachable and text would fall back to bytes.
+    const tokenTexts = model.fileInfo.metadata.tokenizer.ggml.tokens as string[];
+    const firstSpecial = tokenTexts.length - 3;
+    const mismatches: string[] = [];
+    let checked = 0;
+
+    for (let id = 256; id < firstSpecial; id++) {
+      const text = model.detokenize([id as Token], false);
+      if (text.includes('\ufffd')) continue;
+
+      checked++;
+      const tokens = model.tokenize(text, false);
+      if (tokens.length !== 1 || tokens[0] !== id) mismatches.push(text);
+    }
+
+    expect(checked).toBeGreaterThan(500);
+    expect(mismatches).toEqual([]);
   });
 
   it('never makes control tokens of user text when special-token parsing is off', () => {
@@ -146,8 +168,8 @@ describe('Model: adcopy-dev in node-llama-cpp', () => {
   it('generates the same clean greedy text every time', async () => {
     const controls = controlTokenIds();
 
-    const first = await greedy('冷泡乌龙，', 48);
-    const second = await greedy('冷泡乌龙，', 48);
+    const first = await greedy(model, '冷泡乌龙，', 48);
+    const second = await greedy(model, '冷泡乌龙，', 48);
 
     expect(second).toEqual(first);
     expect(first.tokens).toHaveLength(48);
@@ -155,5 +177,20 @@ describe('Model: adcopy-dev in node-llama-cpp', () => {
     expect(first.text).not.toContain('\ufffd');
     expect(first.text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\p{Cf}]/u);
     expect(model.detokenize(first.tokens, false)).toBe(first.text);
+  });
+
+  it('loads and writes clean greedy text from the F16 file too', async () => {
+    const half = await writeDevModel(join(folder, 'adcopy-dev-f16.gguf'), { dtype: 'f16' });
+    const halfModel = await llama.loadModel({ modelPath: half.path });
+
+    try {
+      const { text, tokens } = await greedy(halfModel, 'Cold brew,', 32);
+
+      expect(tokens).toHaveLength(32);
+      expect(text.length).toBeGreaterThan(0);
+      expect(text).not.toContain('\ufffd');
+    } finally {
+      await halfModel.dispose();
+    }
   });
 });
