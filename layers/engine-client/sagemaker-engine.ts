@@ -57,6 +57,10 @@ interface AwsErrorShape {
   OriginalStatusCode?: number;
   OriginalMessage?: string;
   $metadata?: { httpStatusCode?: number };
+  $response?: { headers?: Record<string, string | undefined> };
+  /** The engine's own error body, which the SDK spreads onto an error it has no model for. */
+  error?: string;
+  error_type?: string;
   $retryable?: { throttling?: boolean };
 }
 
@@ -70,6 +74,12 @@ export function classifySageMakerError(err: unknown): EngineCallError {
   const name = aws.name ?? '';
   const detail = aws.message || name || 'no message';
 
+  const status = aws.$metadata?.httpStatusCode;
+  if (typeof aws.error_type === 'string' && status !== undefined) {
+    // the engine container answered directly (its local SageMaker paths), not wrapped by SageMaker
+    const body = JSON.stringify({ error: aws.error, error_type: aws.error_type });
+    return engineErrorFromAnswer(status, body, aws.$response?.headers?.['retry-after']);
+  }
   if (name === 'ModelError') {
     return engineErrorFromAnswer(aws.OriginalStatusCode ?? 500, aws.OriginalMessage ?? detail);
   }
@@ -105,7 +115,7 @@ export function classifySageMakerError(err: unknown): EngineCallError {
       cause: err,
     });
   }
-  if (aws.$metadata?.httpStatusCode === undefined) {
+  if (status === undefined) {
     // no HTTP answer at all: DNS, connection refused or reset
     return new EngineError(502, 'engine_unreachable', `SageMaker could not be reached: ${detail}`, {
       retryable: true,

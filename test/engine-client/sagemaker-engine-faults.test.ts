@@ -88,6 +88,17 @@ describe('Class: SageMakerEngine', () => {
       expect(server.seen).toHaveLength(3);
     });
 
+    it('maps an engine error body that reached the SDK unwrapped, Retry-After included', async () => {
+      server.script(
+        json(429, { error: 'queue full', error_type: 'queue_full' }, { 'retry-after': '4' }),
+      );
+
+      const err = await failure(engine.generate({ prompt: 'tea' }));
+
+      expect(err).toMatchObject({ status: 503, reason: 'engine_throttled', retryAfterS: 4 });
+      expect(server.seen).toHaveLength(3);
+    });
+
     it('fails with EngineRejectedError carrying the container message of a ModelError 400', async () => {
       const message = 'prompt has 5000 tokens; the context holds 4096';
       server.script(modelError(400, { error: message, error_type: 'validation' }));

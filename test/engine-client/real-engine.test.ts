@@ -1,0 +1,161 @@
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  EngineError,
+  EngineRejectedError,
+  HttpEngine,
+  SageMakerEngine,
+  type Engine,
+  type EngineRequest,
+} from '../../layers/engine-client/index.js';
+import { startTestEngine } from '../helpers/engine.js';
+import { SHARED_TINY_MODEL } from '../helpers/models.js';
+import { collect, failure, tokenTexts } from './collect.js';
+
+type TestEngine = Awaited<ReturnType<typeof startTestEngine>>;
+
+/** Greedy, so the streamed and the whole answer must be the same text. */
+const greedy: EngineRequest = {
+  prompt: '冷泡乌龙 cold brew oolong for',
+  max_new_tokens: 16,
+  temperature: 0,
+};
+
+/** The real SDK client; only the endpoint is local, and the credentials are dummies. */
+function localSageMakerClient(endpoint: string): SageMakerRuntimeClient {
+  return new SageMakerRuntimeClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' },
+    maxAttempts: 1,
+  });
+}
+
+let server: TestEngine;
+let http: HttpEngine;
+let sagemaker: SageMakerEngine;
+
+beforeAll(async () => {
+  server = await startTestEngine(SHARED_TINY_MODEL);
+  http = new HttpEngine({ baseUrl: server.url });
+  sagemaker = new SageMakerEngine({
+    endpointName: 'adcopy-local',
+    client: localSageMakerClient(server.url),
+  });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe.each([
+  ['HttpEngine', () => http as Engine],
+  ['SageMakerEngine', () => sagemaker as Engine],
+])('Class: %s against the real engine on the shared tiny model', (_name, engineOf) => {
+  it('generates an answer with generations, usage and timings', async () => {
+    const response = await engineOf().generate(greedy, { requestId: 'real-1' });
+
+    const [generation] = response.generations;
+    expect(response.generations).toHaveLength(1);
+    expect(['stop', 'length']).toContain(generation?.finish_reason);
+    expect(generation?.completion_tokens).toBeGreaterThan(0);
+    expect(generation?.completion_tokens).toBeLessThanOrEqual(16);
+    expect(response.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(response.timings.total_ms).toBeGreaterThan(0);
+  });
+
+  it('streams tokens that join to the done text and to the whole answer (case 18)', async () => {
+    const whole = await engineOf().generate(greedy);
+
+    const events = await collect(engineOf().stream(greedy));
+
+    const done = events.at(-1);
+    expect(done?.type).toBe('done');
+    const doneText = done?.type === 'done' ? done.response.generations[0]?.text : undefined;
+    expect(tokenTexts(events).join('')).toBe(doneText);
+    expect(doneText).toBe(whole.generations[0]?.text);
+  });
+
+  it('fails with EngineRejectedError naming the context for a prompt that does not fit (case 15)', async () => {
+    const prompt = 'cold brew oolong tea, zero sugar, twelve hours. '.repeat(200);
+
+    const err = await failure(engineOf().generate({ prompt, max_new_tokens: 8 }));
+
+    expect(err).toBeInstanceOf(EngineRejectedError);
+    expect(err).toMatchObject({ status: 400 });
+    expect((err as Error).message).toMatch(/tokens is longer than the context/);
+  });
+
+  it.each([0, -5, 1e9])(
+    'fails with EngineRejectedError for max_new_tokens %s (case 16)',
+    async (n) => {
+      const err = await failure(engineOf().generate({ prompt: 'tea', max_new_tokens: n }));
+
+      expect(err).toBeInstanceOf(EngineRejectedError);
+      expect((err as Error).message).toMatch(/max_new_tokens/);
+    },
+  );
+
+  it('fails with a 504 when the deadline is shorter than the call', async () => {
+    const err = await failure(
+      engineOf().generate({ ...greedy, max_new_tokens: 200 }, { deadlineMs: 3 }),
+    );
+
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err).toMatchObject({ status: 504, reason: 'deadline_exceeded' });
+  });
+
+  it('serves the next request at once after a consumer leaves a stream early (case 20)', async () => {
+    for await (const event of engineOf().stream({ ...greedy, max_new_tokens: 400 })) {
+      expect(event.type).toBe('token');
+      break;
+    }
+
+    const next = await engineOf().generate({ ...greedy, max_new_tokens: 4 }, { deadlineMs: 5_000 });
+
+    expect(next.generations[0]?.completion_tokens).toBeGreaterThan(0);
+  });
+});
+
+describe('Engine clients against a real engine with a full queue', () => {
+  let busy: TestEngine;
+
+  beforeAll(async () => {
+    busy = await startTestEngine(SHARED_TINY_MODEL, { slots: 1, queueLimit: 1 });
+  });
+
+  afterAll(async () => {
+    await busy?.close();
+  });
+
+  it.each([
+    ['HttpEngine', () => new HttpEngine({ baseUrl: busy.url, retry: { maxAttempts: 1 } })],
+    [
+      'SageMakerEngine',
+      () =>
+        new SageMakerEngine({
+          endpointName: 'adcopy-local',
+          client: localSageMakerClient(busy.url),
+          retry: { maxAttempts: 1 },
+        }),
+    ],
+  ])('%s fails the overflow with a 503 engine_throttled and Retry-After', async (_name, make) => {
+    const engine: Engine = make();
+    const request = { ...greedy, max_new_tokens: 64 };
+
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, () => engine.generate(request)),
+    );
+
+    const throttled = results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason] : [],
+    );
+    expect(throttled.length).toBeGreaterThan(0);
+    for (const err of throttled) {
+      expect(err).toMatchObject({ status: 503, reason: 'engine_throttled' });
+      expect((err as EngineError).retryAfterS).toBeGreaterThanOrEqual(1);
+    }
+    expect(results.some((result) => result.status === 'fulfilled')).toBe(true);
+  });
+});
