@@ -29,8 +29,8 @@ export type DevModelPreset = 'tiny' | '1b';
 /** How to make a dev model; the same options always give the same bytes. */
 export interface DevModelOptions {
   /**
-   * `tiny` (2 layers, width 64: well under a megabyte per million tokens of vocabulary, for tests)
-   * or `1b` (about a billion parameters in F16, for GPU benchmarks).
+   * `tiny` (2 layers, width 64, under a megabyte: for tests and local runs) or `1b` (about a
+   * billion parameters in F16, about 1.9 GB: for GPU benchmarks).
    * @default 'tiny'
    */
   preset?: DevModelPreset;
@@ -110,7 +110,10 @@ export interface DevModelLayout {
 const u32 = (value: number): GgufValue => ({ type: 'u32', value });
 const str = (value: string): GgufValue => ({ type: 'string', value });
 
-/** Not printable text: controls (newline aside), format, private-use and unassigned code points. */
+/**
+ * Not printable text: controls (newline aside), format, private-use and unassigned code points.
+ * The corpus holds only long-assigned characters, so every Node version's Unicode tables agree.
+ */
 const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\uFFFD]/u;
 
 /**

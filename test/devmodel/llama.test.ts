@@ -79,6 +79,8 @@ describe('Model: adcopy-dev in node-llama-cpp', () => {
     expect(model.tokens.bos).toBe(endOfText);
     expect(model.tokens.eos).toBe(imEnd);
     expect(model.tokens.eot).toBe(imEnd);
+    expect(model.tokens.shouldPrependBosToken).toBe(false);
+    expect(model.tokens.shouldAppendEosToken).toBe(false);
   });
 
   it.each([
