@@ -59,7 +59,7 @@ function write(value: unknown, path: string, open: Set<object>): string {
 
 /**
  * A cache key: `<namespace>:<sha256 of the canonical JSON>`. Normalising whitespace inside strings
- * is the caller's job (the brief schema does it), since only the caller knows which fields are text.
+ * is the caller's job (the brief schema does it): only the caller knows which fields are text.
  * @param namespace what the key is for and its version, e.g. `copy:v1`
  * @param value what identifies the entry: normalised brief, model, variant, sampling parameters
  * @example cacheKey('copy:v1', { brief, model: 'adcopy-dev', variant: 'A', temperature: 0.8 })

@@ -50,8 +50,8 @@ export interface ReadThroughCacheOptions {
 
 /**
  * Read-through caching over any {@link CacheStore}. A failing store (Redis down) degrades to
- * misses and unsaved values, logged, rather than failing the request. Errors from `load` reach every
- * waiting caller and are never stored.
+ * misses and unsaved values, logged, rather than failing the request. Errors from `load` reach
+ * every waiting caller and are never stored.
  * @example
  * const cache = new ReadThroughCache({ store, logger });
  * const { value, cached } = await cache.getOrLoad(key, () => generateCopies(brief), {

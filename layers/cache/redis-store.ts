@@ -29,7 +29,7 @@ export interface RedisCacheStoreOptions {
   logger?: CacheLogger;
 }
 
-/** Parses stored JSON; text that is not JSON (written by something else) is an error, not a value. */
+/** Parses stored JSON; text that is not JSON (written by something else) is an error. */
 function parseStored<T>(key: string, text: string): T {
   try {
     return JSON.parse(text) as T;

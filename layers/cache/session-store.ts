@@ -34,7 +34,7 @@ const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
  * of one session at once both land. `T` must survive a JSON round trip.
  * @example
  * const sessions = new SessionStore({ store });
- * await sessions.append(sessionId, { at: new Date().toISOString(), variants, feedback: '太正式了' });
+ * await sessions.append(id, { at: new Date().toISOString(), variants, feedback: '太正式了' });
  * const earlier = await sessions.history(sessionId);
  */
 export class SessionStore<T = SessionTurn> {

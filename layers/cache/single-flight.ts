@@ -6,7 +6,7 @@
 /**
  * Runs at most one call per key at a time: callers that arrive while a call for their key is in
  * flight wait for it and get the same result, or the same error. The key is free again as soon as
- * the call settles, so a failed call is never remembered and the next caller tries afresh (case 23).
+ * the call settles, so a failed call is never remembered: the next caller tries afresh (case 23).
  * @example
  * const flights = new SingleFlight<EngineResponse>();
  * const answer = await flights.run(key, () => engine.generate(request, options));

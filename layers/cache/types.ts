@@ -29,7 +29,7 @@ export interface CacheStore {
  */
 export interface ListStore {
   /**
-   * Appends `value`, keeps only the newest `maxLength` entries and restarts the list's time to live.
+   * Appends `value`, keeps the newest `maxLength` entries and restarts the list's time to live.
    * @returns the list's length after trimming
    */
   append(key: string, value: JsonValue, maxLength: number, ttlSeconds: number): Promise<number>;
@@ -45,7 +45,7 @@ export interface CacheLogger {
 /** A logger that drops everything. */
 export const silentCacheLogger: CacheLogger = { warn: () => undefined };
 
-/** Bad input to a store or key function: a wrong TTL, a value JSON cannot hold, a bad session id. */
+/** Bad input to a store or key function: a bad TTL, a value JSON cannot hold, a bad session id. */
 export class CacheInputError extends TypeError {
   override readonly name = 'CacheInputError';
 }
@@ -64,7 +64,7 @@ export function checkMaxLength(maxLength: number): void {
   }
 }
 
-/** JSON text of a value to store; undefined (which JSON.stringify turns into nothing) is refused. */
+/** JSON text of a value to store; undefined (JSON.stringify gives nothing for it) is refused. */
 export function serialise(value: JsonValue): string {
   const text = JSON.stringify(value) as string | undefined;
   if (text === undefined) throw new CacheInputError('a cache value must be JSON, got undefined');

@@ -92,9 +92,10 @@ export class CallScope {
   }
 
   /**
-   * Runs `attempt` until it succeeds, fails for good, or time runs out. Only an `EngineError` marked
-   * retryable is retried, after a full-jitter back-off (a random wait up to a doubling cap) that
-   * must end with time to spare before the deadline; otherwise the last fault is thrown as it is.
+   * Runs `attempt` until it succeeds, fails for good, or time runs out. Only an `EngineError`
+   * marked retryable is retried, after a full-jitter back-off (a random wait up to a doubling
+   * cap) that must end with time to spare before the deadline; otherwise the last fault is thrown
+   * as it is.
    */
   async retry<T>(
     attempt: (signal: AbortSignal) => Promise<T>,

@@ -151,7 +151,7 @@ export class CircuitBreaker extends EventEmitter<{ state: [CircuitStateChange] }
     if (this.current !== 'closed') this.moveTo('closed');
   }
 
-  /** Counts an engine fault: a failed trial or the threshold-th fault in a row opens the circuit. */
+  /** Counts an engine fault: a failed trial, or the threshold-th fault in a row, opens it. */
   recordFailure(): void {
     this.trialRunning = false;
     this.failures++;

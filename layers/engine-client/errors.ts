@@ -2,7 +2,7 @@
  * @module engine-client/errors
  * The client's two error classes and the one place that maps an engine answer to them.
  * Engine faults become 502/503/504 with a snake_case reason; requests the engine refuses as invalid
- * become a 400 that carries the engine's own message (for example a prompt longer than the context).
+ * become a 400 that carries the engine's own message (e.g. a prompt longer than the context).
  */
 
 /** Statuses an engine fault may surface as. */
@@ -12,7 +12,7 @@ export type EngineFaultStatus = 502 | 503 | 504;
 export interface EngineErrorOptions {
   /** Seconds the caller should wait before trying again (sent on as `Retry-After`). */
   retryAfterS?: number;
-  /** Whether the client may try the call again (throttling and transient faults only). @default false */
+  /** Whether the client may try again (throttling and transient faults only). @default false */
   retryable?: boolean;
   /** The underlying error, kept for logs. */
   cause?: unknown;
@@ -21,7 +21,7 @@ export interface EngineErrorOptions {
 /**
  * The engine could not answer: throttled or unavailable (503), out of time (504) or broken (502).
  * @example
- * if (err instanceof EngineError && err.retryAfterS) headers.set('Retry-After', String(err.retryAfterS));
+ * if (err instanceof EngineError && err.retryAfterS) c.header('Retry-After', `${err.retryAfterS}`);
  */
 export class EngineError extends Error {
   override readonly name = 'EngineError';
@@ -63,7 +63,7 @@ export class EngineRejectedError extends Error {
   }
 }
 
-/** Either error the client raises for a failed call (aborts rethrow the signal's reason instead). */
+/** Either error the client raises for a failed call (an abort rethrows the signal's reason). */
 export type EngineCallError = EngineError | EngineRejectedError;
 
 /** True for the errors this client raises itself. */

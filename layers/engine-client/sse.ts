@@ -41,7 +41,7 @@ function parseBlock(block: string): SseEvent | undefined {
  * that a chunk boundary cut (case 18), so no event ever contains U+FFFD from a split.
  * @param chunks the body, in chunks of any size
  * @example
- * for await (const { event, data } of parseSse(response.body)) console.log(event, JSON.parse(data));
+ * for await (const { event, data } of parseSse(response.body)) handle(event, JSON.parse(data));
  */
 export async function* parseSse(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder('utf-8');

@@ -27,7 +27,7 @@ function countedLoad<T extends JsonValue>(
 }
 
 describe.each(kinds)('Class: ReadThroughCache over %s', (_kind, makeStore) => {
-  it('makes one load for twenty concurrent identical misses, all with equal answers (case 24)', async () => {
+  it('makes one load for twenty concurrent identical misses, all equal (case 24)', async () => {
     const cache = new ReadThroughCache({ store: makeStore() });
     const { load, calls } = countedLoad(() => ({ variants: ['冷泡乌龙，清爽一夏'] }));
 
@@ -61,7 +61,7 @@ describe.each(kinds)('Class: ReadThroughCache over %s', (_kind, makeStore) => {
     expect(cache.stats().hitRatio).toBe(0.5);
   });
 
-  it('gives all waiters the error of a failed load, stores nothing, retries next (cases 23, 24)', async () => {
+  it('gives all waiters a failed load’s error, stores nothing, loads again (cases 23, 24)', async () => {
     const store = makeStore();
     const cache = new ReadThroughCache({ store });
     let fail = true;

@@ -11,6 +11,7 @@ import {
 import { collect, failure } from './collect.js';
 import { chunks, json, startFaultServer, type FaultServer } from './fault-server.js';
 
+const emptyAnswer = { id: 'g', model: 'm', generations: [], usage: {}, timings: {} };
 const fault = () => new EngineError(502, 'generation_failed', 'engine failed');
 
 /** A breaker on a clock the test moves by hand, with its state changes recorded. */
@@ -30,7 +31,7 @@ async function failTimes(breaker: CircuitBreaker, count: number, err: unknown = 
 }
 
 describe('Class: CircuitBreaker', () => {
-  it('opens after the threshold of consecutive engine faults and refuses calls with a 503', async () => {
+  it('opens after the threshold of engine faults in a row and refuses calls with a 503', async () => {
     const { breaker, changes } = breakerAt({ failureThreshold: 3, cooldownMs: 10_000 });
     await failTimes(breaker, 2);
     expect(breaker.isOpen()).toBe(false);
@@ -140,7 +141,7 @@ describe('Function: withCircuitBreaker', () => {
     server.script(
       chunks(200, 'text/event-stream', [
         'event: token\ndata: {"index":0,"text":"好"}\n\n',
-        `event: done\ndata: ${JSON.stringify({ id: 'g', model: 'm', generations: [], usage: {}, timings: {} })}\n\n`,
+        `event: done\ndata: ${JSON.stringify(emptyAnswer)}\n\n`,
       ]),
     );
     const events = await collect(engine.stream({ prompt: 'tea' }));

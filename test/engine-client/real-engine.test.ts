@@ -77,7 +77,7 @@ describe.each([
     expect(doneText).toBe(whole.generations[0]?.text);
   });
 
-  it('fails with EngineRejectedError naming the context for a prompt that does not fit (case 15)', async () => {
+  it('fails with EngineRejectedError naming the context for a prompt too long (case 15)', async () => {
     const prompt = 'cold brew oolong tea, zero sugar, twelve hours. '.repeat(200);
 
     const err = await failure(engineOf().generate({ prompt, max_new_tokens: 8 }));
@@ -106,7 +106,7 @@ describe.each([
     expect(err).toMatchObject({ status: 504, reason: 'deadline_exceeded' });
   });
 
-  it('serves the next request at once after a consumer leaves a stream early (case 20)', async () => {
+  it('serves the next request at once after a stream is left early (case 20)', async () => {
     for await (const event of engineOf().stream({ ...greedy, max_new_tokens: 400 })) {
       expect(event.type).toBe('token');
       break;

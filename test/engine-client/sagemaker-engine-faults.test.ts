@@ -53,7 +53,7 @@ function modelError(originalStatus: number, body: unknown) {
 
 describe('Class: SageMakerEngine', () => {
   describe('Method: generate', () => {
-    it('invokes the endpoint with the target variant and reports the variant that answered', async () => {
+    it('invokes the endpoint with the target variant and reports who answered', async () => {
       server.script(json(200, answer, { 'x-amzn-invoked-production-variant': 'B' }));
 
       const response = await engine.generate(
@@ -69,7 +69,7 @@ describe('Class: SageMakerEngine', () => {
       expect(JSON.parse(seen?.body ?? '{}')).toMatchObject({ prompt: '茶', stream: false });
     });
 
-    it('retries a ThrottlingException (a 400 with no message) and returns the next answer', async () => {
+    it('retries a ThrottlingException (a 400, no message) and returns the next answer', async () => {
       server.script(awsError(400, 'ThrottlingException'), json(200, answer));
 
       const response = await engine.generate({ prompt: 'tea' });
@@ -78,7 +78,7 @@ describe('Class: SageMakerEngine', () => {
       expect(server.seen).toHaveLength(2);
     });
 
-    it('fails with a 503 engine_throttled, never a 400, once throttling retries run out (case 14)', async () => {
+    it('fails with a 503 engine_throttled, never a 400, after retries (case 14)', async () => {
       server.script(awsError(400, 'ThrottlingException'));
 
       const err = await failure(engine.generate({ prompt: 'tea' }));
@@ -88,7 +88,7 @@ describe('Class: SageMakerEngine', () => {
       expect(server.seen).toHaveLength(3);
     });
 
-    it('maps an engine error body that reached the SDK unwrapped, Retry-After included', async () => {
+    it('maps an engine error body that reached the SDK unwrapped, with Retry-After', async () => {
       server.script(
         json(429, { error: 'queue full', error_type: 'queue_full' }, { 'retry-after': '4' }),
       );
@@ -99,7 +99,7 @@ describe('Class: SageMakerEngine', () => {
       expect(server.seen).toHaveLength(3);
     });
 
-    it('fails with EngineRejectedError carrying the container message of a ModelError 400', async () => {
+    it('fails with EngineRejectedError carrying a ModelError 400’s container message', async () => {
       const message = 'prompt has 5000 tokens; the context holds 4096';
       server.script(modelError(400, { error: message, error_type: 'validation' }));
 
@@ -148,7 +148,7 @@ describe('Class: SageMakerEngine', () => {
   });
 
   describe('Method: stream', () => {
-    it('re-decodes PayloadPart bytes that split a character, without U+FFFD (case 18)', async () => {
+    it('re-decodes PayloadPart bytes that split a character, no U+FFFD (case 18)', async () => {
       const sse = Buffer.from(
         'event: token\ndata: {"index":0,"text":"赋"}\n\n' +
           'event: token\ndata: {"index":0,"text":"能"}\n\n' +

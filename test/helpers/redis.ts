@@ -49,9 +49,9 @@ async function waitUntilReady(child: ChildProcess, timeoutMs: number): Promise<v
 }
 
 /**
- * Starts `redis-server` (installed by .ci/run) bound to 127.0.0.1 with snapshots and the append-only
- * file off, so nothing is written to disk. Tries a few ports in case another process takes one
- * between the probe and the bind.
+ * Starts `redis-server` (installed by .ci/run) bound to 127.0.0.1 with snapshots and the
+ * append-only file off, so nothing is written to disk. Tries a few ports in case another process
+ * takes one between the probe and the bind.
  * @example
  * const redis = await startTestRedis();
  * afterAll(() => redis.stop());
