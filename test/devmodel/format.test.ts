@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { readGgufFileInfo } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { toHalfBits } from '../../engine/devmodel/gguf.js';
@@ -223,6 +224,41 @@ describe('Function: writeDevModel', () => {
 
     expect(await readdir(join(folder, 'sub', 'dir'))).toEqual(['model.gguf']);
     expect((await readdir(folder)).filter((name) => name.includes('bad'))).toEqual([]);
+  });
+});
+
+describe('File: GGUF layout, read back by node-llama-cpp\'s own parser', () => {
+  it('declares the options and places each tensor on a 32-byte boundary, end to end', async () => {
+    // Prepare
+    const written = await writeDevModel(join(folder, 'layout.gguf'), {
+      contextLength: 2048,
+      dtype: 'f16',
+    });
+    const layout = devModelLayout({ contextLength: 2048, dtype: 'f16' });
+
+    // Act
+    const info = await readGgufFileInfo(written.path);
+
+    // Assess
+    const llama = info.architectureMetadata;
+    expect(info.version).toBe(3);
+    expect(llama.context_length).toBe(2048);
+    expect(llama.embedding_length).toBe(64);
+    expect(llama.attention?.head_count).toBe(4);
+    expect(llama.rope?.dimension_count).toBe(16);
+    expect(info.metadata.general.file_type).toBe(1);
+    expect(info.metadata.tokenizer.ggml.tokens).toHaveLength(written.vocabularySize);
+
+    const tensors = info.tensorInfo ?? [];
+    expect(tensors.map((tensor) => tensor.name)).toEqual(layout.tensors.map((t) => t.name));
+    expect(tensors.map((tensor) => tensor.dimensions.map(Number))).toEqual(
+      layout.tensors.map((tensor) => tensor.dims),
+    );
+    expect(tensors.every((tensor) => Number(tensor.fileOffset) % 32 === 0)).toBe(true);
+
+    const last = tensors.at(-1);
+    const lastBytes = 64 * written.vocabularySize * 2;
+    expect(Number(last?.fileOffset) + lastBytes).toBe(written.sizeBytes);
   });
 });
 

@@ -6,6 +6,7 @@ import type { Llama, LlamaModel, Token } from 'node-llama-cpp';
 import {
   ChatMLChatWrapper,
   getLlama,
+  LlamaChatSession,
   LlamaCompletion,
   LlamaLogLevel,
   readGgufFileInfo,
@@ -179,6 +180,25 @@ describe('Model: adcopy-dev in node-llama-cpp', () => {
     expect(first.text).not.toContain('\ufffd');
     expect(first.text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\p{Cf}]/u);
     expect(model.detokenize(first.tokens, false)).toBe(first.text);
+  });
+
+  it('answers a chat prompt through the resolved ChatML wrapper with clean text', async () => {
+    const context = await model.createContext({ contextSize: 512, threads: THREADS });
+
+    try {
+      const session = new LlamaChatSession({
+        contextSequence: context.getSequence(),
+        systemPrompt: '你是广告文案助手。',
+      });
+      const answer = await session.prompt('为冷泡乌龙写一句文案', { maxTokens: 24, temperature: 0 });
+
+      expect(session.chatWrapper).toBeInstanceOf(ChatMLChatWrapper);
+      expect(answer.length).toBeGreaterThan(0);
+      expect(answer).not.toContain('\ufffd');
+      expect(answer).not.toMatch(/<\|im_(start|end)\|>/);
+    } finally {
+      await context.dispose();
+    }
   });
 
   it('loads and writes clean greedy text from the F16 file too', async () => {
