@@ -180,7 +180,14 @@ export function fitField(channel: ChannelId, field: FieldName, text: string): Fi
 
   const length = measure(text, spec.unit);
   const fits = length <= spec.limit;
-  const fit: FieldFit = { field, length, limit: spec.limit, unit: spec.unit, hard: spec.hard, fits };
+  const fit: FieldFit = {
+    field,
+    length,
+    limit: spec.limit,
+    unit: spec.unit,
+    hard: spec.hard,
+    fits,
+  };
   if (!fits) fit.reason = `${spec.label} is ${length} ${unitWords(spec.unit)}; limit ${spec.limit}`;
   return fit;
 }

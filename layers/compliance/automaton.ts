@@ -123,7 +123,8 @@ function buildTrie(patterns: readonly string[], classOf: Uint16Array): Trie {
 // Breadth-first: a state's failure target is always finished before the state itself.
 function compile(trie: Trie, classCount: number) {
   const states = trie.children.length;
-  const delta = states < 65536 ? new Uint16Array(states * classCount) : new Int32Array(states * classCount);
+  const delta =
+    states < 65536 ? new Uint16Array(states * classCount) : new Int32Array(states * classCount);
   const fail = new Int32Array(states);
   const firstOutput = new Int32Array(states).fill(-1);
   const outputPattern: number[] = [];
@@ -145,7 +146,8 @@ function compile(trie: Trie, classCount: number) {
 
     for (let cls = 0; cls < classCount; cls++) {
       const child = children.get(cls);
-      const viaFail = state === 0 ? 0 : (delta[(fail[state] as number) * classCount + cls] as number);
+      const viaFail =
+        state === 0 ? 0 : (delta[(fail[state] as number) * classCount + cls] as number);
       if (child === undefined) {
         delta[state * classCount + cls] = viaFail;
         continue;

@@ -131,9 +131,10 @@ export class Checker {
     const terms = this.terms.filter((t) => {
       const { definition, unlessFollowedBy, unlessPrecededBy, requiresFollowedBy } = t.rule;
       const inLanguage = definition.language === language || definition.language === 'any';
-      // Terms that need context to judge stay with the post-check: the decoder cannot see context.
-      const contextFree = !unlessFollowedBy.size && !unlessPrecededBy.size;
-      return inLanguage && definition.severity === 'block' && contextFree && !requiresFollowedBy.size;
+      const contextFree =
+        !unlessFollowedBy.size && !unlessPrecededBy.size && !requiresFollowedBy.size;
+      const forDecoder = definition.badWords ?? contextFree;
+      return inLanguage && definition.severity === 'block' && forDecoder;
     });
     return [...new Set(terms.map((t) => t.term))];
   }

@@ -38,7 +38,7 @@ export function createChecker(rules: readonly RuleDefinition[] | { dir: string }
 
 /**
  * Checks one text with the shared rules.
- * @example checkText('全\u200B国\u200B第\u200B一').violations[0] // { term: '全国第一', start: 0, end: 7, … }
+ * @example checkText('全\u200B国\u200B第\u200B一').violations[0].term // '全国第一'
  */
 export function checkText(text: string, options?: CheckOptions): ComplianceResult {
   return defaultChecker().check(text, options);

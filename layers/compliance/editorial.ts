@@ -16,7 +16,19 @@ import {
 import type { Violation } from './types.js';
 
 /** Promotional words that read as shouting in capitals even at three or four letters. */
-const SHOUTED_WORDS = new Set(['FREE', 'SALE', 'BEST', 'SAVE', 'DEAL', 'HOT', 'NOW', 'NEW', 'BUY', 'WOW', 'OFF']);
+const SHOUTED_WORDS = new Set([
+  'FREE',
+  'SALE',
+  'BEST',
+  'SAVE',
+  'DEAL',
+  'HOT',
+  'NOW',
+  'NEW',
+  'BUY',
+  'WOW',
+  'OFF',
+]);
 
 /**
  * Violations of a channel's editorial rules (and, when the field is known, its length limit).
@@ -44,7 +56,8 @@ export function editorialViolations(
 
 function sharedRules(fields: Partial<Record<FieldName, FieldSpec>>): EditorialRules {
   const specs = FIELD_NAMES.flatMap((name) => fields[name] ?? []);
-  const all = (key: keyof EditorialRules) => specs.length > 0 && specs.every((s) => s.editorial[key]);
+  const all = (key: keyof EditorialRules) =>
+    specs.length > 0 && specs.every((s) => s.editorial[key]);
   return {
     noExclamation: all('noExclamation'),
     noRepeatedPunctuation: all('noRepeatedPunctuation'),
@@ -78,14 +91,26 @@ function matchesOf(text: string, pattern: RegExp) {
 
 function exclamations(text: string, where: string): Violation[] {
   return matchesOf(text, /[!！]+/g).map((m) =>
-    violation(where, 'exclamation', m, 'This field may not contain an exclamation mark.', 'End with a full stop or no mark.'),
+    violation(
+      where,
+      'exclamation',
+      m,
+      'This field may not contain an exclamation mark.',
+      'End with a full stop or no mark.',
+    ),
   );
 }
 
 function repeatedPunctuation(text: string, where: string): Violation[] {
   // An ellipsis ('...', '…') is lawful; doubled marks and mixed '?!' runs are not.
   return matchesOf(text, /[!?！？]{2,}|([,，。、~～*#@$%^&+=_|;；:：])\1+|\.{4,}/g).map((m) =>
-    violation(where, 'repeated_punctuation', m, 'Repeated punctuation or symbols are not allowed.', 'Use a single mark.'),
+    violation(
+      where,
+      'repeated_punctuation',
+      m,
+      'Repeated punctuation or symbols are not allowed.',
+      'Use a single mark.',
+    ),
   );
 }
 
@@ -93,7 +118,13 @@ function gimmickyCaps(text: string, where: string): Violation[] {
   return matchesOf(text, /[A-Za-z]+/g)
     .filter((m) => isShouting(m.text) || isAlternatingCase(m.text))
     .map((m) =>
-      violation(where, 'gimmicky_caps', m, 'Capitals used for emphasis or in alternating case are not allowed.', 'Use sentence or title case; acronyms may stay in capitals.'),
+      violation(
+        where,
+        'gimmicky_caps',
+        m,
+        'Capitals used for emphasis or in alternating case are not allowed.',
+        'Use sentence or title case; acronyms may stay in capitals.',
+      ),
     );
 }
 
@@ -116,8 +147,17 @@ function isAlternatingCase(word: string): boolean {
 }
 
 function emoji(text: string, where: string): Violation[] {
-  return matchesOf(text, /\p{Extended_Pictographic}(\uFE0F|\u200D\p{Extended_Pictographic})*/gu).map((m) =>
-    violation(where, 'emoji', m, 'Emoji and pictographs are not allowed in this field.', 'Say it in words.'),
+  return matchesOf(
+    text,
+    /\p{Extended_Pictographic}(\uFE0F|\u200D\p{Extended_Pictographic})*/gu,
+  ).map((m) =>
+    violation(
+      where,
+      'emoji',
+      m,
+      'Emoji and pictographs are not allowed in this field.',
+      'Say it in words.',
+    ),
   );
 }
 

@@ -86,7 +86,10 @@ function markSeparators(table: FoldTable): void {
   setRange(table, 0xff3b, 0xff40, SKIP);
   setRange(table, 0xff5b, 0xff65, SKIP);
   setRange(table, 0xfff0, 0xffff, SKIP);
-  for (const c of [0x034f, 0x061c, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180e, 0x3164, 0xffa0]) {
+  const invisible = [
+    0x034f, 0x061c, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180e, 0x3164, 0xfeff, 0xffa0,
+  ];
+  for (const c of invisible) {
     table[c] = SKIP;
   }
 
@@ -106,9 +109,37 @@ function markSeparators(table: FoldTable): void {
 }
 
 const HOMOGLYPHS: Record<string, string> = {
-  а: 'a', в: 'b', е: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y',
-  х: 'x', і: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ɡ: 'g', α: 'a', β: 'b', ε: 'e', ι: 'i', κ: 'k',
-  ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ζ: 'z', η: 'n', μ: 'u',
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ј: 'j',
+  ѕ: 's',
+  ԁ: 'd',
+  ɡ: 'g',
+  α: 'a',
+  β: 'b',
+  ε: 'e',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ζ: 'z',
+  η: 'n',
+  μ: 'u',
 };
 
 function foldLatin(table: FoldTable): void {
@@ -150,7 +181,15 @@ function foldTraditional(table: FoldTable): void {
 }
 
 const LEET: Record<string, string> = {
-  '0': 'o', '1': 'i', l: 'i', '3': 'e', '4': 'a', '@': 'a', '5': 's', $: 's', '7': 't',
+  '0': 'o',
+  '1': 'i',
+  l: 'i',
+  '3': 'e',
+  '4': 'a',
+  '@': 'a',
+  '5': 's',
+  $: 's',
+  '7': 't',
 };
 
 // Applied last, on top of every other fold, so 'Ｌ' and '１' both end as 'i'.

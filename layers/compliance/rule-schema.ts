@@ -39,6 +39,11 @@ export const ruleSchema = z
     terms: wordList,
     unless: contextSchema.optional(),
     requires: requiresSchema.optional(),
+    /**
+     * Hand the terms to the decoder as bad_words. Defaults to true for rules without context and
+     * false for rules with it, since the decoder cannot judge context (it would never write 第一次).
+     */
+    badWords: z.boolean().optional(),
   })
   .strict();
 
@@ -134,7 +139,9 @@ function expandClasses(
 export function loadRuleDirectory(dir: string): RuleDefinition[] {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
+    names = readdirSync(dir)
+      .filter((name) => name.endsWith('.json'))
+      .sort();
   } catch (error) {
     throw new RuleFileError(dir, [`cannot read the folder: ${(error as Error).message}`]);
   }

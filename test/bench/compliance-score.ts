@@ -24,7 +24,8 @@ export function score(set: readonly LabelledText[], results: readonly Compliance
     const matched = new Set<number>();
     for (const v of found) {
       const hit = entry.expected.findIndex(
-        (e, j) => !matched.has(j) && e.category === v.category && e.start < v.end && v.start < e.end,
+        (e, j) =>
+          !matched.has(j) && e.category === v.category && e.start < v.end && v.start < e.end,
       );
       if (hit >= 0) matched.add(hit);
       else mistakes.push(`false alarm [${entry.kind}] ${JSON.stringify(entry.text)}: ${v.ruleId}`);

@@ -306,7 +306,10 @@ const ZH_DISGUISES: Array<[string, (term: string) => string]> = [
 ];
 
 const EN_DISGUISES: Array<[string, (term: string) => string]> = [
-  ['evasion_case', (t) => [...t].map((c, i) => (i % 2 ? c.toUpperCase() : c.toLowerCase())).join('')],
+  [
+    'evasion_case',
+    (t) => [...t].map((c, i) => (i % 2 ? c.toUpperCase() : c.toLowerCase())).join(''),
+  ],
   ['evasion_leet', (t) => leet(t)],
   ['evasion_zero_width', (t) => [...t].join('\u200B')],
   ['evasion_spaces', (t) => [...t].join(' ')],
@@ -342,7 +345,11 @@ export function parseMarked(
     const [key, term] = rest.slice(open + 2, close).split(':') as [string, string];
     text += rest.slice(0, open);
     const shown = disguise(term);
-    expected.push({ category: CATEGORY[key] ?? key, start: text.length, end: text.length + shown.length });
+    expected.push({
+      category: CATEGORY[key] ?? key,
+      start: text.length,
+      end: text.length + shown.length,
+    });
     text += shown;
     rest = rest.slice(close + 2);
   }
@@ -363,7 +370,9 @@ export function labelledSet(): LabelledText[] {
   return [
     ...PLAIN_ZH.map((entry) => parseMarked(entry, 'plain_zh')),
     ...PLAIN_EN.map((entry) => parseMarked(entry, 'plain_en')),
-    ...CLEAN.map((entry) => parseMarked(entry, /[\u4e00-\u9fff]/.test(entry) ? 'clean_zh' : 'clean_en')),
+    ...CLEAN.map((entry) =>
+      parseMarked(entry, /[\u4e00-\u9fff]/.test(entry) ? 'clean_zh' : 'clean_en'),
+    ),
     ...TRADITIONAL.map((entry) => parseMarked(entry, 'evasion_traditional')),
     ...disguised(zhChinese.slice(0, 48), ZH_DISGUISES.slice(0, 6)),
     ...disguised(zhWithAscii, ZH_DISGUISES.slice(6)),

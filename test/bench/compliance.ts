@@ -63,12 +63,21 @@ function throughput(docs: readonly string[]): Throughput {
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  return { mbPerS: bytes / 1e6 / cpuSeconds, mbPerSWall: bytes / 1e6 / wallSeconds, bytes, cpuSeconds, wallSeconds };
+  return {
+    mbPerS: bytes / 1e6 / cpuSeconds,
+    mbPerSWall: bytes / 1e6 / wallSeconds,
+    bytes,
+    cpuSeconds,
+    wallSeconds,
+  };
 }
 
 function main(): void {
   const set = labelledSet();
-  const result = score(set, set.map((entry) => checkText(entry.text)));
+  const result = score(
+    set,
+    set.map((entry) => checkText(entry.text)),
+  );
   for (const mistake of result.mistakes) console.log(mistake);
 
   const docs = documents(set.map((entry) => entry.text));
