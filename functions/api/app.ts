@@ -7,6 +7,7 @@ import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 
 import type { Logger } from '../../layers/observability/index.js';
+import type { ApiMetrics } from './metrics.js';
 import { apiKey, type StoredApiKey } from './middleware/api-key.js';
 import { rateLimit, type RateLimitOptions } from './middleware/rate-limit.js';
 import { problemResponse, ProblemError, toProblem } from './problems.js';
@@ -23,6 +24,8 @@ export interface ApiDeps extends CopiesDeps, HealthDeps {
   sessions: SessionHistory;
   /** Origins allowed by CORS; none means no CORS headers. @default [] */
   corsOrigins?: string[];
+  /** Embedded-metric figures; none are written when absent. */
+  metrics?: ApiMetrics;
   /** Hashed API keys; when empty the API runs open. @default [] */
   apiKeys?: StoredApiKey[];
   /** Per-caller token bucket. @default 5 per second, bursts of 20 */
@@ -46,7 +49,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>();
 
   app.use(requestId({ headerName: 'x-request-id' }));
-  app.use(accessLog(deps.logger));
+  app.use(accessLog(deps.logger, deps.metrics));
   if (deps.corsOrigins?.length) {
     app.use(cors({ origin: deps.corsOrigins, exposeHeaders: ['x-request-id', 'retry-after'] }));
   }
@@ -62,6 +65,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.notFound((c) => problemResponse(c, new ProblemError('not_found', `no route for ${c.req.path}`)));
   app.onError((error, c) => {
     const problem = toProblem(error);
+    deps.metrics?.recordProblem(problem.status);
     if (problem.status >= 500) {
       deps.logger.error('request failed', { request_id: c.get('requestId'), error: describe(error) });
     }
@@ -70,8 +74,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   return app;
 }
 
-/** One summary line per request; never the body, which holds the brief. */
-function accessLog(logger: Logger) {
+/** One summary line per request (never the body, which holds the brief), and metric flushes. */
+function accessLog(logger: Logger, metrics: ApiMetrics | undefined) {
   return async function accessLog(c: import('hono').Context<ApiEnv>, next: () => Promise<void>) {
     const started = performance.now();
     await next();
@@ -82,6 +86,7 @@ function accessLog(logger: Logger) {
       status: c.res.status,
       latency_ms: Math.round((performance.now() - started) * 100) / 100,
     });
+    metrics?.flushIfDue();
   };
 }
 

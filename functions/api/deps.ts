@@ -22,6 +22,7 @@ import {
 import { createLogger, fieldLogger, type Logger } from '../../layers/observability/index.js';
 import { parseVariants, variantPicker } from './ab.js';
 import type { ApiDeps } from './app.js';
+import { ApiMetrics } from './metrics.js';
 import { parseStoredKeys, type StoredApiKey } from './middleware/api-key.js';
 import { SessionHistory } from './sessions.js';
 
@@ -109,6 +110,11 @@ export function createApiDeps(
     apiKeys: config.apiKeys,
     rateLimit: config.rateLimit,
     pickVariant: variantPicker(parseVariants(config.abVariants)),
+    metrics: new ApiMetrics({
+      cacheStats: () => cache.stats(),
+      // Lambda freezes the process between requests: publish before it does.
+      flushEverySeconds: process.env.AWS_LAMBDA_FUNCTION_NAME ? 0 : 10,
+    }),
     ready: () => engineAnswers(config.engine.ENGINE_URL),
   };
 }

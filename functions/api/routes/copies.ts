@@ -15,6 +15,7 @@ import {
 } from '../../../layers/copy/index.js';
 import type { Logger } from '../../../layers/observability/index.js';
 import type { ApiEnv } from '../app.js';
+import type { ApiMetrics } from '../metrics.js';
 import type { SessionHistory } from '../sessions.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { ProblemError, toProblem } from '../problems.js';
@@ -26,6 +27,8 @@ export interface CopiesDeps {
   logger: Logger;
   /** The production variant (A/B) for a caller; undefined lets the endpoint's weights decide. */
   pickVariant?: (caller: string) => string | undefined;
+  /** Counts answers for the embedded metrics. */
+  metrics?: ApiMetrics;
   /** Where answers of briefs with a session id are recorded for later rewrites. */
   sessions?: SessionHistory;
   /** @default 65536 */
@@ -63,7 +66,7 @@ export function copiesRoutes(deps: CopiesDeps): OpenAPIHono<ApiEnv> {
 
     const answer = await deps.pipeline.generate(brief, options);
     await deps.sessions?.record(brief, answer);
-    logCopyGenerated(deps.logger, c, answer);
+    logCopyGenerated(deps, c, answer);
     return c.json({ ...answer, requestId: c.get('requestId') });
   });
   return routes;
@@ -114,7 +117,7 @@ function streamCopies(
       }
       await sse.writeSSE({ event: 'done', data: JSON.stringify({ ...answer, requestId: c.get('requestId') }) });
       await deps.sessions?.record(brief, answer);
-      logCopyGenerated(deps.logger, c, answer);
+      logCopyGenerated(deps, c, answer);
     } catch (error) {
       if (signal.aborted) return;
       const problem = toProblem(error);
@@ -124,9 +127,10 @@ function streamCopies(
   });
 }
 
-/** The A/B analytics event: ids, variant, model, latency, verdict; never brief text. */
-function logCopyGenerated(logger: Logger, c: Context<ApiEnv>, answer: CopyResponse): void {
-  logger.info('copy_generated', {
+/** The A/B analytics event (ids, variant, model, latency, verdict; never brief text) and metrics. */
+function logCopyGenerated(deps: CopiesDeps, c: Context<ApiEnv>, answer: CopyResponse): void {
+  deps.metrics?.recordAnswer(answer);
+  deps.logger.info('copy_generated', {
     event: 'copy_generated',
     request_id: c.get('requestId'),
     copy_id: answer.id,
