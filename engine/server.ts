@@ -176,6 +176,7 @@ async function prepare(core: EngineCore, guards: GuardCache, json: unknown) {
       seed: body.seed,
     },
     stop: body.stop,
+    ignoreEos: body.ignore_eos,
     badWords: guards.get(body.bad_words),
     grammar,
     deadlineMs: body.deadline_ms,

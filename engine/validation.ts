@@ -40,6 +40,7 @@ export const generateRequestSchema = z
     n: z.int().min(1).max(8).default(1),
     bad_words: z.array(z.string().min(1)).max(1024).default([]),
     json_schema: z.record(z.string(), z.unknown()).optional(),
+    ignore_eos: z.boolean().default(false),
     stream: z.boolean().default(false),
     deadline_ms: z.int().min(1).optional(),
   })

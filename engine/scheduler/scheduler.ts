@@ -29,6 +29,8 @@ export interface GenerationRequest {
   n: number;
   sampling: SamplingParams;
   stop: readonly string[];
+  /** Keep generating past end-of-generation tokens (benchmarks). @default false */
+  ignoreEos?: boolean;
   /** Phrases that can never be generated. */
   badWords?: BadWordsGuard;
   /** A grammar the backend compiled from the request's JSON schema. */
@@ -126,6 +128,8 @@ interface Slot {
   /** Tokens whose KV cells this slot holds, position by position. */
   cached: number[];
   candidate: Candidate | null;
+  /** When the slot was last given a candidate; ties go to the least recently used slot. */
+  lastUsed: number;
 }
 
 function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
@@ -156,6 +160,7 @@ export class Scheduler {
   readonly #logger: EngineLogger;
   readonly #observer: SchedulerObserver;
   #wake: (() => void) | null = null;
+  #admissions = 0;
   #draining = false;
   #closed = false;
   #loop: Promise<void>;
@@ -169,7 +174,8 @@ export class Scheduler {
     this.#queue = new BoundedQueue(options.queueLimit);
     this.#logger = options.logger;
     this.#observer = options.observer ?? {};
-    this.#slots = Array.from({ length: backend.slotCount }, () => ({ cached: [], candidate: null }));
+    this.#slots = Array.from({ length: backend.slotCount }, () => ({ cached: [], candidate: null,
+      lastUsed: 0 }));
     this.#loop = this.#run();
   }
 
@@ -350,8 +356,10 @@ export class Scheduler {
     this.#slots.forEach((slot, index) => {
       if (slot.candidate) return;
 
+      // Longest shared prefix wins; on a tie, the least recently used slot gives up its cache.
       const shared = commonPrefixLength(slot.cached, prompt);
-      if (shared > bestShared) {
+      const older = best >= 0 && slot.lastUsed < (this.#slots[best] as Slot).lastUsed;
+      if (shared > bestShared || (shared === bestShared && older)) {
         best = index;
         bestShared = shared;
       }
@@ -397,6 +405,7 @@ export class Scheduler {
     }
 
     slot.candidate = candidate;
+    slot.lastUsed = ++this.#admissions;
     state.candidates.push(candidate);
 
     if (index === 0) {
@@ -486,7 +495,7 @@ export class Scheduler {
     const { request } = candidate.owner;
     const now = performance.now();
 
-    if (this.#backend.isEndOfGeneration(token)) {
+    if (!request.ignoreEos && this.#backend.isEndOfGeneration(token)) {
       this.#finish(candidate, 'stop');
       return;
     }

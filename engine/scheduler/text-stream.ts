@@ -60,7 +60,10 @@ export class TextStream {
   push(bytes: Uint8Array): TextStep {
     if (this.#stopped) return { text: '', stopped: true };
 
-    this.#pending += this.#decoder.decode(bytes, { stream: true });
+    // In stream mode the decoder keeps an unfinished character for the next token; what it still
+    // turns into U+FFFD is bytes that can never form a character (random weights write them), and
+    // those are dropped rather than shown.
+    this.#pending += this.#decoder.decode(bytes, { stream: true }).replaceAll('\uFFFD', '');
 
     return this.#release();
   }

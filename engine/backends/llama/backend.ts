@@ -162,6 +162,7 @@ export class LlamaBackend implements DecodeBackend {
       contextSize: options.contextSize,
       sequences: options.slots,
       batchSize: options.batchSize ?? 512,
+      flashAttention: process.env.FA === '1',
       threads: options.threads ?? 1,
     });
 

@@ -1,0 +1,344 @@
+/**
+ * Engine benchmark: an ad workload (64 requests sharing a long system prompt, each with its own
+ * brief, 48 new tokens) at concurrency 1, 4 and 8, streamed, against the engine running as its
+ * own process. With LLAMA_SERVER_BIN set, the same run measures llama.cpp's llama-server on the
+ * same model and thread count; with LLAMA_BENCH_BIN set, llama-bench's single-stream figure is
+ * recorded beside the engine's. Writes test/bench/results/engine.json.
+ *
+ * Run: npm run bench:engine  (BENCH_MODEL=path to use another GGUF; BENCH_THREADS=n)
+ */
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+
+import { SHARED_TINY_MODEL } from '../helpers/models.js';
+
+const REQUESTS = 64;
+const NEW_TOKENS = 48;
+const CONCURRENCY = [1, 4, 8];
+const SLOTS = 8;
+const CONTEXT_PER_SLOT = 1024;
+
+const SYSTEM_PROMPT = [
+  'You are the copywriter of a consumer brand. Write short advertising copy for social feeds.',
+  'Follow the brand voice: warm, lively, concrete; no superlatives, no claims that cannot be',
+  'proven, no medical or financial promises, no comparisons with competitors. Mention the',
+  'product name once, lead with the strongest selling point, and end with a call to action.',
+  'Keep every variant under the channel limit. Chinese copy uses full-width punctuation and',
+  'never mixes traditional characters in. English copy uses sentence case and active voice.',
+  'Forbidden words include: best, number one, first in the country, guaranteed, cure, risk',
+  'free, 最, 第一, 国家级, 唯一, 顶级, 万能. When the brief asks for something unlawful, write',
+  'lawful copy that keeps its intent without the claim. Output the headline, the body and the',
+  'call to action, each on its own line, without labels or quotes. The audience reads on a',
+  'phone while commuting: short sentences, one idea each, a concrete picture in the first line.',
+  'Seasonal hooks are welcome when the brief gives a date. Prices are never invented.',
+].join(' ');
+
+interface Measured {
+  concurrency: number;
+  requests: number;
+  completion_tokens: number;
+  wall_s: number;
+  tokens_per_s: number;
+  ttft_ms_p50: number;
+  ttft_ms_p95: number;
+  decode_tokens_per_s_per_stream: number;
+  prefix_hit_ratio: number | null;
+}
+
+interface Target {
+  name: string;
+  /** Sends one streamed request; resolves with its figures. */
+  send(brief: string): Promise<{ ttftMs: number; totalMs: number; tokens: number;
+    cached: number; prompt: number }>;
+}
+
+function brief(i: number): string {
+  const products = ['cold brew oolong', 'oat milk latte', 'jasmine sparkling tea', 'matcha bar'];
+  return `Brief ${i}: product ${products[i % products.length]} batch ${i * 7919}; audience ` +
+    `office workers in city ${i % 13}; tone lively; channel wechat moments; language en.`;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)] ?? 0;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(url);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+async function* sseData(response: Response): AsyncGenerator<{ event: string; data: string }> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end = buffer.indexOf('\n\n');
+    while (end >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+      const data = block.split('\n').filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice(6)).join('\n');
+      yield { event, data };
+      end = buffer.indexOf('\n\n');
+    }
+  }
+}
+
+const SAMPLING = { temperature: 0.7, top_k: 40, top_p: 0.95, seed: 7 };
+
+function engineTarget(url: string): Target {
+  return {
+    name: 'engine',
+    async send(text) {
+      const started = performance.now();
+      const response = await fetch(`${url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'system', content: SYSTEM_PROMPT },
+          { role: 'user', content: text }], max_new_tokens: NEW_TOKENS, ignore_eos: true,
+          stream: true, ...SAMPLING }),
+      });
+      let ttftMs = 0;
+      let tokens = 0;
+      let cached = 0;
+      let prompt = 0;
+      for await (const { event, data } of sseData(response)) {
+        if (event === 'token' && ttftMs === 0) ttftMs = performance.now() - started;
+        if (event === 'done') {
+          const done = JSON.parse(data);
+          tokens = done.usage.completion_tokens;
+          cached = done.usage.cached_prompt_tokens;
+          prompt = done.usage.prompt_tokens;
+        }
+        if (event === 'error') throw new Error(data);
+      }
+      return { ttftMs, totalMs: performance.now() - started, tokens, cached, prompt };
+    },
+  };
+}
+
+function llamaServerTarget(url: string, chatPrompt: (text: string) => number[]): Target {
+  return {
+    name: 'llama-server',
+    async send(text) {
+      const started = performance.now();
+      const response = await fetch(`${url}/completion`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: chatPrompt(text), n_predict: NEW_TOKENS, ignore_eos: true,
+          cache_prompt: true, stream: true, ...SAMPLING }),
+      });
+      let ttftMs = 0;
+      let tokens = 0;
+      let cached = 0;
+      let prompt = 0;
+      for await (const { data } of sseData(response)) {
+        const chunk = JSON.parse(data);
+        if (ttftMs === 0 && chunk.content) ttftMs = performance.now() - started;
+        if (chunk.stop) {
+          tokens = chunk.tokens_predicted;
+          cached = chunk.timings?.cache_n ?? 0;
+          prompt = chunk.tokens_evaluated;
+        }
+      }
+      return { ttftMs, totalMs: performance.now() - started, tokens, cached, prompt };
+    },
+  };
+}
+
+async function measure(target: Target, concurrency: number): Promise<Measured> {
+  const results: Array<Awaited<ReturnType<Target['send']>>> = [];
+  let next = 0;
+  const started = performance.now();
+
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < REQUESTS) {
+      const i = next++;
+      results.push(await target.send(brief(i)));
+    }
+  }));
+
+  const wallS = (performance.now() - started) / 1000;
+  const tokens = results.reduce((sum, r) => sum + r.tokens, 0);
+  const promptTokens = results.reduce((sum, r) => sum + r.prompt, 0);
+  const cached = results.reduce((sum, r) => sum + r.cached, 0);
+  const decodeRates = results.filter((r) => r.tokens > 1)
+    .map((r) => (r.tokens - 1) / ((r.totalMs - r.ttftMs) / 1000));
+
+  return {
+    concurrency,
+    requests: results.length,
+    completion_tokens: tokens,
+    wall_s: Math.round(wallS * 1000) / 1000,
+    tokens_per_s: Math.round(tokens / wallS),
+    ttft_ms_p50: Math.round(percentile(results.map((r) => r.ttftMs), 50) * 10) / 10,
+    ttft_ms_p95: Math.round(percentile(results.map((r) => r.ttftMs), 95) * 10) / 10,
+    decode_tokens_per_s_per_stream: Math.round(percentile(decodeRates, 50)),
+    prefix_hit_ratio: promptTokens > 0 ? Math.round((cached / promptTokens) * 1000) / 1000 : null,
+  };
+}
+
+async function runAll(target: Target): Promise<Measured[]> {
+  // One warm-up request so model pages and the shared prefix are in place for both systems.
+  await target.send(brief(9999));
+  const figures: Measured[] = [];
+  for (const concurrency of CONCURRENCY) {
+    const measured = await measure(target, concurrency);
+    console.log(target.name, JSON.stringify(measured));
+    figures.push(measured);
+  }
+  return figures;
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null) return done();
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}
+
+async function startEngineProcess(modelPath: string, threads: number | undefined) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'engine/main.ts'], {
+    env: { ...process.env, MODEL_PATH: modelPath, ENGINE_PORT: String(port),
+      ENGINE_SLOTS: String(SLOTS), ENGINE_CONTEXT_SIZE: String(CONTEXT_PER_SLOT),
+      ENGINE_QUEUE_LIMIT: String(REQUESTS), ENGINE_DRAIN_GRACE_MS: '0',
+      ...(threads !== undefined && { ENGINE_THREADS: String(threads) }) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let log = '';
+  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(`${url}/ping`, child);
+  const chosen = /"threads chosen by measuring".*?"threads":(\d+)/.exec(log)?.[1];
+  return { child, url, threads: threads ?? Number(chosen ?? 1) };
+}
+
+/** The prompt tokens the engine renders for a brief, so llama-server gets identical ones. */
+async function renderedPrompt(modelPath: string): Promise<(text: string) => number[]> {
+  const { getLlama, resolveChatWrapper } = await import('node-llama-cpp');
+  const llama = await getLlama({ gpu: false, build: 'never' });
+  const model = await llama.loadModel({ modelPath });
+  const wrapper = resolveChatWrapper(model);
+  const briefs = new Map<string, number[]>();
+
+  for (let i = -1; i < REQUESTS; i++) {
+    const text = brief(i < 0 ? 9999 : i);
+    const tokens = wrapper
+      ? wrapper.generateContextState({ chatHistory: [{ type: 'system', text: SYSTEM_PROMPT },
+        { type: 'user', text }, { type: 'model', response: [] }] }).contextText
+        .tokenize(model.tokenizer)
+      : model.tokenize(`${SYSTEM_PROMPT}\n${text}`);
+    briefs.set(text, Array.from(tokens));
+  }
+
+  await model.dispose();
+  await llama.dispose();
+  return (text) => briefs.get(text) ?? [];
+}
+
+async function llamaServerFigures(bin: string, modelPath: string, threads: number) {
+  const port = await freePort();
+  const child = spawn(bin, ['-m', modelPath, '-t', String(threads), '-tb', String(threads),
+    '-np', String(SLOTS), '-c', String(SLOTS * CONTEXT_PER_SLOT), '--host', '127.0.0.1',
+    '--port', String(port), '--no-webui'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(`${url}/health`, child);
+    return await runAll(llamaServerTarget(url, await renderedPrompt(modelPath)));
+  } finally {
+    await stop(child);
+  }
+}
+
+function llamaBenchFigure(bin: string, modelPath: string, threads: number): number {
+  const out = execFileSync(bin, ['-m', modelPath, '-t', String(threads), '-p', '0', '-n', '128',
+    '-r', '3', '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const rows = JSON.parse(out) as Array<{ avg_ts: number }>;
+  return Math.round(rows[0]?.avg_ts ?? 0);
+}
+
+async function main(): Promise<void> {
+  const modelPath = resolve(process.env.BENCH_MODEL ?? SHARED_TINY_MODEL);
+  const threadsEnv = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
+
+  const engine = await startEngineProcess(modelPath, threadsEnv);
+  let engineFigures: Measured[];
+  try {
+    engineFigures = await runAll(engineTarget(engine.url));
+  } finally {
+    await stop(engine.child);
+  }
+
+  const output: Record<string, unknown> = {
+    model: modelPath,
+    threads: engine.threads,
+    slots: SLOTS,
+    workload: { requests: REQUESTS, new_tokens: NEW_TOKENS, sampling: SAMPLING,
+      system_prompt_chars: SYSTEM_PROMPT.length },
+    measured_at: new Date().toISOString(),
+    engine: engineFigures,
+  };
+
+  const serverBin = process.env.LLAMA_SERVER_BIN;
+  if (serverBin) {
+    const server = await llamaServerFigures(serverBin, modelPath, engine.threads);
+    output.llama_server = server;
+    const at8 = (figures: Measured[]) => figures.find((m) => m.concurrency === 8)?.tokens_per_s;
+    const ours = at8(engineFigures);
+    const theirs = at8(server);
+    if (ours && theirs) output.ratio_tokens_per_s = Math.round((ours / theirs) * 100) / 100;
+  }
+
+  const benchBin = process.env.LLAMA_BENCH_BIN;
+  if (benchBin) {
+    const reference = llamaBenchFigure(benchBin, modelPath, engine.threads);
+    const single = engineFigures.find((m) => m.concurrency === 1);
+    output.llama_bench_tg_tokens_per_s = reference;
+    if (single) {
+      output.single_stream_ratio = Math.round(
+        (single.decode_tokens_per_s_per_stream / reference) * 100) / 100;
+    }
+  }
+
+  const file = resolve('test/bench/results/engine.json');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+  console.log(`wrote ${file}`);
+  console.log(JSON.stringify({ ratio_tokens_per_s: output.ratio_tokens_per_s,
+    single_stream_ratio: output.single_stream_ratio }));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+
+import { BadWordsGuard, VocabularyIndex } from '../../engine/scheduler/bad-words.js';
+import { TextStream } from '../../engine/scheduler/text-stream.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+function run(stream: TextStream, pieces: Uint8Array[]) {
+  const chunks = pieces.map((piece) => stream.push(piece));
+  return { chunks: chunks.map((c) => c.text), stopped: chunks.some((c) => c.stopped) };
+}
+
+describe('Class: TextStream', () => {
+  it('never emits half a UTF-8 character (case 18: 赋 split as E8 B5 | 8B, then 能)', () => {
+    const stream = new TextStream([]);
+
+    const { chunks } = run(stream, [Uint8Array.of(0xe8, 0xb5), Uint8Array.of(0x8b), bytes('能')]);
+
+    expect(chunks).toEqual(['', '赋', '能']);
+    expect(chunks.join('')).toBe('赋能');
+    expect(stream.text).toBe('赋能');
+  });
+
+  it('keeps back a stop string split over tokens and never returns it (case 19)', () => {
+    const stream = new TextStream(['<|im_end|>']);
+
+    const { chunks, stopped } = run(stream,
+      ['好茶，', '<|', 'im_end|>', '多余'].map(bytes));
+
+    expect(chunks.join('')).toBe('好茶，');
+    expect(stopped).toBe(true);
+    expect(stream.text).toBe('好茶，');
+  });
+
+  it('never lets text that a later stop string takes back reach the client (case 19)', () => {
+    const stream = new TextStream(['全国第一']);
+
+    const { chunks, stopped } = run(stream, ['本品', '全国第', '一'].map(bytes));
+
+    expect(chunks).toEqual(['本品', '', '']);
+    expect(stopped).toBe(true);
+  });
+
+  it('releases held-back text when it turns out not to be a stop string', () => {
+    const stream = new TextStream(['END']);
+
+    const { chunks } = run(stream, ['the E', 'N', 'D?'].map(bytes).slice(0, 2));
+    const rest = stream.finish();
+
+    expect(chunks).toEqual(['the ', '']);
+    expect(rest).toBe('EN');
+    expect(stream.text).toBe('the EN');
+  });
+
+  it('drops bytes that can never form a character instead of emitting U+FFFD', () => {
+    const stream = new TextStream([]);
+
+    const { chunks } = run(stream, [Uint8Array.of(0xe8), bytes('ok')]);
+
+    expect(chunks.join('')).toBe('ok');
+  });
+});
+
+describe('Class: BadWordsGuard', () => {
+  const pieces = ['', 'be', 'st', 'b', 'e', 's', 't', 'best', 'ab', 'estate', '全', '国', '全国第一'];
+  const vocabulary = new VocabularyIndex(pieces.length, (token) => bytes(pieces[token] ?? ''));
+  const id = (piece: string) => pieces.indexOf(piece);
+
+  it('always bans tokens that hold a whole phrase', () => {
+    const guard = new BadWordsGuard(vocabulary, ['best', '全国第一']);
+
+    const banned = guard.bannedNext([]);
+
+    expect(banned).toEqual(expect.arrayContaining([id('best'), id('全国第一')]));
+    expect(banned).not.toContain(id('be'));
+  });
+
+  it('bans every token that would complete a phrase begun by earlier tokens', () => {
+    const guard = new BadWordsGuard(vocabulary, ['best']);
+
+    expect(guard.bannedNext([id('be')])).toEqual(expect.arrayContaining([id('st')]));
+    expect(guard.bannedNext([id('ab')])).toEqual(expect.arrayContaining([id('estate')]));
+    expect(guard.bannedNext([id('b'), id('e'), id('s')])).toContain(id('t'));
+    expect(guard.bannedNext([id('s')])).not.toContain(id('t'));
+  });
+});
