@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { toHalfBits } from '../../engine/devmodel/gguf.js';
+import { encodeTensorData, toHalfBits } from '../../engine/devmodel/gguf.js';
 import { readGeneratorVersion } from '../../engine/devmodel/inspect.js';
 import {
   DEV_MODEL_GENERATOR_VERSION,
@@ -149,6 +149,25 @@ describe('Function: toHalfBits', () => {
     [1 + 3 * 2 ** -11, 0x3c02],
   ])('encodes %d as 0x%s', (value, bits) => {
     expect(toHalfBits(value)).toBe(bits);
+  });
+});
+
+describe('Function: encodeTensorData', () => {
+  const values = [1, -2, 0.1, 65520, 2 ** -24];
+  const fill = (out: Float32Array): void => out.set(values);
+
+  it('encodes F16 tensors value by value and pads them to 32 bytes', () => {
+    const data = encodeTensorData({ name: 'x', dims: [5], type: 'f16', fill });
+
+    expect(data).toHaveLength(32);
+    expect(Array.from(new Uint16Array(data.buffer, 0, 5))).toEqual(values.map(toHalfBits));
+    expect(Array.from(data.subarray(10))).toEqual(Array(22).fill(0));
+  });
+
+  it('stores F32 tensors as their exact single-precision bytes', () => {
+    const data = encodeTensorData({ name: 'x', dims: [5, 1], type: 'f32', fill });
+
+    expect(Array.from(new Float32Array(data.buffer, 0, 5))).toEqual(values.map(Math.fround));
   });
 });
 
