@@ -11,6 +11,9 @@ export { EdgeSecurityStack, type EdgeSecurityStackProps } from './lib/edge-secur
 export {
   InferenceEndpoint, type InferenceEndpointProps, type ProductionVariantProps,
 } from './lib/inference-endpoint.js';
+export {
+  addAdcopyStacks, type AdcopyStacks, type AddAdcopyStacksOptions,
+} from './lib/adcopy-app.js';
 export { serviceOptionsFromContext, type ServiceOptions } from './lib/service-options.js';
 export {
   ServiceMonitoring, type AlarmThresholds, type ServiceMonitoringProps,

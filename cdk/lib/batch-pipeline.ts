@@ -88,10 +88,6 @@ export class BatchPipeline extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue of the jobs queue.',
-    });
     this.jobs = new sqs.Queue(this, 'Jobs', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
@@ -108,6 +108,8 @@ export class InferenceEndpoint extends Construct {
     props.image.repository.grantPull(this.executionRole);
     grantContainerTelemetry(this.executionRole);
 
+    // No KmsKeyId: the GPU types (g4dn, g5, g6) carry NVMe instance storage, encrypted by the
+    // hardware, and SageMaker rejects a volume key for them.
     const config = new sagemaker.CfnEndpointConfig(this, 'Config', {
       productionVariants: props.variants.map((variant) => ({
         variantName: variant.name,
@@ -122,12 +124,6 @@ export class InferenceEndpoint extends Construct {
           props.modelDownloadTimeout ?? Duration.minutes(20)
         ).toSeconds(),
       })),
-    });
-    Validations.of(config).acknowledge({
-      id: 'AwsSolutions-SM2',
-      reason:
-        'GPU types (g4dn, g5, g6) carry NVMe instance storage, encrypted by the hardware; ' +
-        'SageMaker rejects a KmsKeyId for them.',
     });
 
     const endpoint = new sagemaker.CfnEndpoint(this, 'Resource', {
@@ -155,7 +151,8 @@ export class InferenceEndpoint extends Construct {
 
     const model = new sagemaker.CfnModel(this, `Model-${variant.name}`, {
       executionRoleArn: this.executionRole.roleArn,
-      // The engine needs no network: weights arrive through SageMaker, requests through 8080.
+      // The engine needs no network (weights arrive through SageMaker, requests through 8080), so
+      // it gets none, which also makes a VPC for the model unnecessary.
       enableNetworkIsolation: true,
       primaryContainer: {
         image: props.image.imageUri,
@@ -171,12 +168,6 @@ export class InferenceEndpoint extends Construct {
     });
     // The role's policy must exist before SageMaker checks it can read the weights.
     model.node.addDependency(this.executionRole);
-    Validations.of(model).acknowledge({
-      id: 'AwsSolutions-SM1',
-      reason:
-        'The model runs with network isolation: the container has no network at all, ' +
-        'which is stricter than a VPC.',
-    });
     return model;
   }
 }

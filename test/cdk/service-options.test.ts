@@ -1,0 +1,160 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+
+import { ConfigurationError } from '../../cdk/index.js';
+import { onlyResource, synthService } from './synth-service.js';
+
+describe('Option: cache=true', () => {
+  // GIVEN the shared cache switched on, as `cdk deploy -c cache=true` does
+  const { template } = synthService({ context: { cache: 'true' } });
+
+  it('creates a serverless Redis cache in a VPC without NAT or internet access', () => {
+    template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', {
+      Engine: 'redis',
+      SubnetIds: Match.arrayWith([{ Ref: Match.anyValue() }]),
+    });
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    template.resourceCountIs('AWS::EC2::FlowLog', 1);
+  });
+
+  it('gives the functions endpoints for S3, SageMaker Runtime and Secrets Manager', () => {
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('\\.s3$')])] },
+    });
+    for (const service of ['sagemaker.runtime', 'secretsmanager']) {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Interface',
+        PrivateDnsEnabled: true,
+        ServiceName: `com.amazonaws.us-east-1.${service}`,
+      });
+    }
+  });
+
+  it('puts both functions in the VPC with the Redis URL, and lets only them reach Redis', () => {
+    // The API and batch functions; CDK's own helper functions run on other runtimes.
+    const functions = Object.values(template.findResources('AWS::Lambda::Function', {
+      Properties: { Runtime: 'nodejs22.x', Architectures: ['arm64'] },
+    })) as any[];
+    expect(functions).toHaveLength(2);
+    for (const fn of functions) {
+      expect(fn.Properties.VpcConfig.SubnetIds).toHaveLength(2);
+      expect(JSON.stringify(fn.Properties.Environment.Variables.REDIS_URL)).toContain('rediss://');
+    }
+
+    const clientGroup = functions[0].Properties.VpcConfig.SecurityGroupIds[0]['Fn::GetAtt'][0];
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 6379,
+      ToPort: 6380,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [clientGroup, 'GroupId'] },
+    });
+  });
+});
+
+describe('Option: scaling, instance type, variants and batch numbers from context', () => {
+  // GIVEN every number overridden the way `-c key=value` passes it: as strings
+  const { template } = synthService({
+    context: {
+      instanceType: 'ml.g5.12xlarge',
+      variants: 'champion:9,challenger:1',
+      minInstances: '3',
+      maxInstances: '12',
+      gpuHighPercent: '80',
+      cpuLowPercent: '25',
+      scaleOutCooldownSeconds: '240',
+      batchConcurrency: '8',
+    },
+  });
+
+  it('sizes the variants and their traffic split from the context', () => {
+    const config = onlyResource(template, 'AWS::SageMaker::EndpointConfig');
+    expect(config.ProductionVariants.map((variant: any) => [
+      variant.VariantName, variant.InitialVariantWeight, variant.InstanceType,
+      variant.InitialInstanceCount,
+    ])).toEqual([
+      ['champion', 9, 'ml.g5.12xlarge', 3],
+      ['challenger', 1, 'ml.g5.12xlarge', 3],
+    ]);
+  });
+
+  it('scales between the given bounds and scales thresholds by the 4 GPUs and 48 vCPUs', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 3,
+      MaxCapacity: 12,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'GPUUtilization',
+      Threshold: 320,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CPUUtilization',
+      Threshold: 1200,
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      StepScalingPolicyConfiguration: Match.objectLike({ Cooldown: 240 }),
+    });
+  });
+
+  it('tells the API the variant names and bounds the batch concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ AB_VARIANTS: 'champion,challenger' }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 8 },
+    });
+  });
+});
+
+describe('Option: region', () => {
+  it('keeps the web ACL in us-east-1 and reads its ARN across regions', () => {
+    // GIVEN a service in eu-west-1
+    const { service, edge, template } = synthService({ context: { region: 'eu-west-1' } });
+
+    // THEN the edge stack stays in us-east-1 and CloudFront gets the ARN through a reader
+    expect(service.region).toBe('eu-west-1');
+    expect(edge.region).toBe('us-east-1');
+    const distribution = onlyResource(template, 'AWS::CloudFront::Distribution');
+    expect(JSON.stringify(distribution.DistributionConfig.WebACLId)).toMatch(/ExportsReader/);
+  });
+});
+
+describe('Function: serviceOptionsFromContext (failures)', () => {
+  const failures: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['fails when min exceeds max', { minInstances: '30' },
+      /minInstances \(30\) must not exceed maxInstances \(20\)/],
+    ['fails on a percent outside 0-100', { gpuHighPercent: '170' },
+      /gpuHighPercent must be between 0 and 100, got 170/],
+    ['fails on a number that is not one', { maxInstances: 'twenty' },
+      /context maxInstances must be a number, got "twenty"/],
+    ['fails on a fractional instance count', { maxInstances: '2.5' },
+      /maxInstances must be a whole number >= 1, got 2.5/],
+    ['fails on a flag that is not a boolean', { cache: 'yes' },
+      /context cache must be true or false, got "yes"/],
+    ['fails on an instance type of unknown size', { instanceType: 'ml.x9.huge' },
+      /no vCPU\/GPU counts known for ml\.x9\.huge/],
+    ['fails on twice the same variant', { variants: 'blue:1,blue:1' },
+      /variant names must differ, got blue, blue/],
+    ['fails on a variant name SageMaker refuses', { variants: 'blue_1:1,green:1' },
+      /variant name must be letters, digits and hyphens, got "blue_1"/],
+    ['fails on a batch concurrency below the SQS minimum', { batchConcurrency: '1' },
+      /batch maxConcurrency must be a whole number 2-1000, got 1/],
+    ['fails on a WAF limit below its floor', { requestsPerFiveMinutes: '5' },
+      /requestsPerFiveMinutes must be a whole number >= 10, got 5/],
+  ];
+
+  it.each(failures)('%s', (_name, context, message) => {
+    expect(() => synthService({ context })).toThrow(message);
+    expect(() => synthService({ context })).toThrow(ConfigurationError);
+  });
+
+  it('accepts an unknown instance type when its vCPUs and GPUs are given', () => {
+    const { template } = synthService({
+      context: { instanceType: 'ml.g7.xlarge', vcpusPerInstance: '4', gpusPerInstance: '2' },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'GPUUtilization',
+      Threshold: 140,
+    });
+  });
+});
