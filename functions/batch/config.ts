@@ -6,6 +6,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 
 import type { BatchJobOptions } from './job.js';
 
+/**
+ * V8 flags of the batch Lambda (its `NODE_OPTIONS`). A job allocates fast but keeps little (about
+ * 30 MB live), and V8 left to itself grows its heap far past that before it collects: a small young
+ * generation and a capped old one keep a 1,000,000-line job under 256 MB of RSS.
+ */
+export const BATCH_NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size=160';
+
 /** Environment variables the batch function reads, with their meaning. */
 export const BATCH_ENV = {
   BATCH_CONCURRENCY: 'briefs in the pipeline at once per job; default 8',

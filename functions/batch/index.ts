@@ -43,7 +43,13 @@ export {
   type BatchHandlerResult,
   type ObjectOutcome,
 } from './handler.js';
-export { BATCH_ENV, batchJobOptionsFromEnv, localS3ClientFor, s3ClientFromEnv } from './config.js';
+export {
+  BATCH_ENV,
+  BATCH_NODE_OPTIONS,
+  batchJobOptionsFromEnv,
+  localS3ClientFor,
+  s3ClientFromEnv,
+} from './config.js';
 export { attributeLogger, createBatchPipeline, type BatchPipelineDeps } from './wiring.js';
 export {
   LOCAL_BUCKET,

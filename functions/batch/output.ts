@@ -33,7 +33,8 @@ export interface OutputState {
 export class JsonlOutput {
   private uploadId: string | undefined;
   private parts: UploadedPart[];
-  private tail: string[] = [];
+  // Lines are kept as UTF-8 bytes outside the JS heap: half the size of UTF-16 strings for CJK copy.
+  private tail: Buffer[] = [];
   private tailBytes = 0;
   private done: boolean;
 
@@ -60,9 +61,9 @@ export class JsonlOutput {
 
   /** This output's state for a checkpoint. */
   snapshot(): OutputState {
-    const tail = this.tail.length === 1 ? this.tail[0]! : this.tail.join('');
-    this.tail = tail === '' ? [] : [tail];
-    const state: OutputState = { parts: [...this.parts], tail };
+    const bytes = Buffer.concat(this.tail);
+    this.tail = bytes.length === 0 ? [] : [bytes];
+    const state: OutputState = { parts: [...this.parts], tail: bytes.toString('utf8') };
     if (this.uploadId !== undefined) state.uploadId = this.uploadId;
     if (this.done) state.done = true;
     return state;
@@ -91,12 +92,13 @@ export class JsonlOutput {
   }
 
   private push(text: string): void {
-    this.tail.push(text);
-    this.tailBytes += Buffer.byteLength(text);
+    const bytes = Buffer.from(text, 'utf8');
+    this.tail.push(bytes);
+    this.tailBytes += bytes.length;
   }
 
   private takeTail(): Buffer {
-    const body = Buffer.from(this.tail.join(''), 'utf8');
+    const body = Buffer.concat(this.tail, this.tailBytes);
     this.tail = [];
     this.tailBytes = 0;
     return body;

@@ -124,9 +124,9 @@ function percentile(counters: JobCounters, fraction: number): number | null {
   let seen = 0;
   for (const [index, count] of counters.latencyBuckets.entries()) {
     seen += count;
-    if (seen >= rank) return Math.min(LATENCY_BOUNDS_MS[index] ?? counters.latencyMaxMs, counters.latencyMaxMs);
+    if (seen >= rank) return Math.round(Math.min(LATENCY_BOUNDS_MS[index] ?? Infinity, counters.latencyMaxMs));
   }
-  return counters.latencyMaxMs;
+  return Math.round(counters.latencyMaxMs);
 }
 
 /** Per-hour rate of a count over a time in ms; null before any time has passed. */
@@ -165,7 +165,7 @@ export function summarise(counters: JobCounters) {
     latency_ms: {
       p50: percentile(counters, 0.5),
       p95: percentile(counters, 0.95),
-      max: counters.latencyMaxMs,
+      max: Math.round(counters.latencyMaxMs),
       mean: counters.results === 0 ? null : Math.round(counters.latencySumMs / counters.results),
     },
     runs: counters.runs,

@@ -7,6 +7,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -216,13 +217,8 @@ export class FsJobStore implements JobStore {
 
   async completeMultipart(name: string, uploadId: string, parts: UploadedPart[]): Promise<void> {
     const path = join(this.folder, name);
-    const joined = createWriteStream(`${path}.tmp`);
-    for (const part of parts) {
-      const partPath = join(this.partsFolder(name, uploadId), String(part.partNumber));
-      await pipeline(createReadStream(partPath), joined, { end: false });
-    }
-    await new Promise<void>((resolve, reject) => joined.end((error?: Error | null) =>
-      error ? reject(error) : resolve()));
+    const partPaths = parts.map((part) => join(this.partsFolder(name, uploadId), String(part.partNumber)));
+    await pipeline(Readable.from(chainFiles(partPaths)), createWriteStream(`${path}.tmp`));
     await rename(`${path}.tmp`, path);
     await this.abortMultipart(name, uploadId);
   }
@@ -301,6 +297,11 @@ export class FileInputSource implements InputSource {
     if (startOffset >= this.size) return emptyStream();
     return createReadStream(this.path, { start: startOffset, highWaterMark: 256 * 1024 });
   }
+}
+
+/** The bytes of several files, one after another, read in chunks. */
+async function* chainFiles(paths: string[]): AsyncGenerator<Buffer> {
+  for (const path of paths) yield* createReadStream(path);
 }
 
 async function* emptyStream(): AsyncGenerator<Uint8Array> {

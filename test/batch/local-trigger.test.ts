@@ -89,9 +89,11 @@ describe('Function: startLocalBatchTrigger (real s3rver, real engine on the dev 
     const results = readJsonl(await text(`${folder}results.jsonl`));
     expect(results.map((r) => [r.line, r.id])).toEqual([[1, 'tea-1'], [2, 'tea-2']]);
     for (const result of results) {
-      const copy = result.copy as { variants: Array<{ text: string }>; model: string };
-      expect(copy.variants.length).toBeGreaterThanOrEqual(1);
-      expect(copy.model).toEqual(expect.any(String));
+      // Random weights write gibberish the pipeline may reject, so each answer is checked for its
+      // shape: every candidate it generated is either returned or listed as rejected.
+      const copy = result.copy as { variants: unknown[]; rejected: unknown[]; model: string; cached: boolean };
+      expect(copy.variants.length + copy.rejected.length).toBeGreaterThanOrEqual(1);
+      expect(copy).toMatchObject({ model: expect.any(String), cached: false });
     }
 
     const errors = readJsonl(await text(`${folder}errors.jsonl`));
