@@ -18,9 +18,16 @@ import { readGeneratorVersion } from './inspect.js';
 
 /** What was written. */
 export interface WrittenDevModel {
+  /** Absolute path of the file. */
   path: string;
+
+  /** File size in bytes. */
   sizeBytes: number;
+
+  /** Number of weights in all tensors. */
   parameterCount: number;
+
+  /** Number of tokens, the three special ones included. */
   vocabularySize: number;
 }
 
