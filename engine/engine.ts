@@ -67,10 +67,14 @@ function listen(app: { fetch: (request: Request) => Response | Promise<Response>
   });
 }
 
-function closeServer(server: ServerType): Promise<void> {
+/** Stops listening; idle keep-alive connections close now, busy ones after `lingerMs`. */
+function closeServer(server: ServerType, lingerMs: number): Promise<void> {
+  const http = server as unknown as { closeIdleConnections?(): void; closeAllConnections?(): void };
+
   return new Promise((resolve) => {
     server.close(() => resolve());
-    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    http.closeIdleConnections?.();
+    setTimeout(() => http.closeAllConnections?.(), lingerMs).unref();
   });
 }
 
@@ -135,7 +139,8 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     await (scheduler as Scheduler).drain(graceMs);
     await (scheduler as Scheduler).close();
     metrics.stopEmf();
-    await closeServer(server);
+    // Responses of requests that just finished still need to reach their clients.
+    await closeServer(server, 1_000);
     await backend.close();
     logger.info('engine stopped', { url });
   })());
