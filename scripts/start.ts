@@ -78,14 +78,16 @@ async function waitForEngine(engineUrl: string, engine: ChildProcess | undefined
 
 function printWelcome(apiUrl: string): void {
   const body = JSON.stringify(SAMPLE_BRIEF).replaceAll("'", "'\\''");
-  process.stdout.write([
-    '',
-    `adcopy is up: API ${apiUrl}  (docs: ${apiUrl}/docs)`,
-    'Try:',
-    `  curl -s ${apiUrl}/v1/copies -H 'content-type: application/json' -d '${body}'`,
-    'Ctrl-C stops everything.',
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      '',
+      `adcopy is up: API ${apiUrl}  (docs: ${apiUrl}/docs)`,
+      'Try:',
+      `  curl -s ${apiUrl}/v1/copies -H 'content-type: application/json' -d '${body}'`,
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -62,12 +62,17 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.route('/', complianceRoutes());
   docsRoutes(app);
 
-  app.notFound((c) => problemResponse(c, new ProblemError('not_found', `no route for ${c.req.path}`)));
+  app.notFound((c) =>
+    problemResponse(c, new ProblemError('not_found', `no route for ${c.req.path}`)),
+  );
   app.onError((error, c) => {
     const problem = toProblem(error);
     deps.metrics?.recordProblem(problem.status);
     if (problem.status >= 500) {
-      deps.logger.error('request failed', { request_id: c.get('requestId'), error: describe(error) });
+      deps.logger.error('request failed', {
+        request_id: c.get('requestId'),
+        error: describe(error),
+      });
     }
     return problemResponse(c, problem);
   });
@@ -91,5 +96,7 @@ function accessLog(logger: Logger, metrics: ApiMetrics | undefined) {
 }
 
 function describe(error: unknown): Record<string, unknown> {
-  return error instanceof Error ? { name: error.name, message: error.message } : { value: String(error) };
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { value: String(error) };
 }

@@ -61,7 +61,10 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       ENGINE_DEADLINE_MS: env.ENGINE_DEADLINE_MS,
     },
     ...(env.REDIS_URL && { redisUrl: env.REDIS_URL }),
-    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     maxBodyBytes: positiveNumber(env, 'MAX_BODY_BYTES', 64 * 1024),
     cacheTtlSeconds: positiveNumber(env, 'CACHE_TTL_SECONDS', 3600),
     apiKeys: parseStoredKeys(env.API_KEYS ?? ''),
@@ -91,11 +94,17 @@ export function createApiDeps(
   overrides: ApiDepsOverrides = {},
 ): ApiDeps & { cache: ReadThroughCache } {
   const logger = overrides.logger ?? createLogger('adcopy-api');
-  const engine = overrides.engine ?? createEngineFromEnv(config.engine, { logger: fieldLogger(logger) });
+  const engine =
+    overrides.engine ?? createEngineFromEnv(config.engine, { logger: fieldLogger(logger) });
   const store = overrides.store ?? createStore(config, logger);
   const cache = new ReadThroughCache({ store, logger: fieldLogger(logger) });
   const breaker = overrides.breaker ?? watchedBreaker(config, logger);
-  const pipeline = createCopyPipeline({ engine, cache, breaker, cacheTtlSeconds: config.cacheTtlSeconds });
+  const pipeline = createCopyPipeline({
+    engine,
+    cache,
+    breaker,
+    cacheTtlSeconds: config.cacheTtlSeconds,
+  });
 
   if (config.apiKeys.length === 0) {
     logger.warn('no API keys configured: the API is open to anyone who can reach it');
@@ -149,7 +158,8 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   const text = env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${text}"`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, got "${text}"`);
   return value;
 }
 

@@ -31,7 +31,8 @@ export class ApiMetrics {
   private lastFlushMs = Date.now();
 
   constructor(private readonly options: ApiMetricsOptions) {
-    this.metrics = options.metrics ?? new Metrics({ namespace: 'adcopy', serviceName: 'adcopy-api' });
+    this.metrics =
+      options.metrics ?? new Metrics({ namespace: 'adcopy', serviceName: 'adcopy-api' });
   }
 
   /** Counts one answer of `/v1/copies` or a rewrite. */
@@ -44,7 +45,11 @@ export class ApiMetrics {
 
   /** Counts one problem answer by its status class. */
   recordProblem(status: number): void {
-    this.metrics.addMetric(status >= 500 ? 'ServerProblems' : 'ClientProblems', MetricUnit.Count, 1);
+    this.metrics.addMetric(
+      status >= 500 ? 'ServerProblems' : 'ClientProblems',
+      MetricUnit.Count,
+      1,
+    );
   }
 
   /** Publishes the buffer when the interval has passed. */

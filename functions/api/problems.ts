@@ -60,17 +60,30 @@ export function toProblem(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
 
   if (error instanceof BriefRejectedError) {
-    return new ProblemError('unlawful_brief', error.message, { terms: error.terms, errors: error.issues });
+    return new ProblemError('unlawful_brief', error.message, {
+      terms: error.terms,
+      errors: error.issues,
+    });
   }
   if (error instanceof EngineRejectedError) {
     return new ProblemError('prompt_too_long', error.message, { reason: error.reason });
   }
   if (error instanceof EngineError) {
-    const type = error.status === 504 ? 'engine_timeout'
-      : error.status === 503 ? 'engine_unavailable' : 'engine_failed';
-    return new ProblemError(type, error.message, { reason: error.reason, retryAfterS: error.retryAfterS });
+    const type =
+      error.status === 504
+        ? 'engine_timeout'
+        : error.status === 503
+          ? 'engine_unavailable'
+          : 'engine_failed';
+    return new ProblemError(type, error.message, {
+      reason: error.reason,
+      retryAfterS: error.retryAfterS,
+    });
   }
-  return new ProblemError('internal', 'The service failed; the request id identifies it in our logs.');
+  return new ProblemError(
+    'internal',
+    'The service failed; the request id identifies it in our logs.',
+  );
 }
 
 /** Writes `problem` as an `application/problem+json` response. */
@@ -90,6 +103,7 @@ export function problemResponse(c: Context, problem: ProblemError): Response {
 
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (body.requestId) headers['x-request-id'] = body.requestId;
-  if (retryAfterS !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterS)));
+  if (retryAfterS !== undefined)
+    headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterS)));
   return new Response(JSON.stringify(body), { status: problem.status, headers });
 }

@@ -8,8 +8,7 @@ import type { Brief, CopyResponse } from '../../layers/copy/index.js';
 
 /** One entry of a session's history. */
 type SessionEntry =
-  | { kind: 'brief'; brief: Brief }
-  | { kind: 'variants'; texts: string[]; feedback?: string };
+  { kind: 'brief'; brief: Brief } | { kind: 'variants'; texts: string[]; feedback?: string };
 
 /** What a rewrite needs from the history. */
 export interface SessionState {

@@ -84,7 +84,10 @@ function textField(max: number) {
       }
       const length = charLength(normaliseField(value));
       if (length > max) {
-        ctx.addIssue({ code: 'custom', message: `must be at most ${max} characters (got ${length})` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be at most ${max} characters (got ${length})`,
+        });
       }
     })
     .transform(normaliseField);
@@ -93,7 +96,9 @@ function textField(max: number) {
 function textList(itemMax: number, listMax: number, what: string) {
   return z
     .array(textField(itemMax))
-    .max(listMax, { error: (issue) => `at most ${listMax} ${what} (got ${lengthOf(issue.input)})` });
+    .max(listMax, {
+      error: (issue) => `at most ${listMax} ${what} (got ${lengthOf(issue.input)})`,
+    });
 }
 
 function lengthOf(input: unknown): number | string {
@@ -107,7 +112,8 @@ function lengthOf(input: unknown): number | string {
 function integerField(min: number, max: number) {
   return z.preprocess(
     (value) => (typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : value),
-    z.int({ error: 'must be an integer (a string is accepted only as plain digits, like "3")' })
+    z
+      .int({ error: 'must be an integer (a string is accepted only as plain digits, like "3")' })
       .min(min, { error: `must be at least ${min}` })
       .max(max, { error: `must be at most ${max}` }),
   );
@@ -117,33 +123,49 @@ const BrandVoiceSchema = z
   .strictObject({
     examples: textList(BRIEF_LIMITS.example, BRIEF_LIMITS.examples, 'examples').optional(),
     bannedTerms: textList(BRIEF_LIMITS.term, BRIEF_LIMITS.bannedTerms, 'banned terms').optional(),
-    requiredTerms: textList(BRIEF_LIMITS.term, BRIEF_LIMITS.requiredTerms, 'required terms')
-      .optional(),
+    requiredTerms: textList(
+      BRIEF_LIMITS.term,
+      BRIEF_LIMITS.requiredTerms,
+      'required terms',
+    ).optional(),
   })
   .meta({ description: 'Brand voice: example copy, and terms that must never or always appear.' });
 
 /** The canonical brief, after aliases are resolved. */
 export const CanonicalBriefSchema = z.strictObject({
-  id: z.string().min(1).max(128).optional()
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
     .meta({ description: "The caller's own reference, echoed back (batch lines use it)." }),
   brand: textField(BRIEF_LIMITS.brand).optional().meta({ example: '山茶' }),
-  product: textField(BRIEF_LIMITS.product)
-    .meta({ description: 'The product; also accepted as product_name.', example: '冷泡乌龙' }),
-  features: textList(BRIEF_LIMITS.feature, BRIEF_LIMITS.features, 'features').optional()
+  product: textField(BRIEF_LIMITS.product).meta({
+    description: 'The product; also accepted as product_name.',
+    example: '冷泡乌龙',
+  }),
+  features: textList(BRIEF_LIMITS.feature, BRIEF_LIMITS.features, 'features')
+    .optional()
     .meta({ description: 'Selling points; also accepted as selling_points.' }),
   keywords: textList(BRIEF_LIMITS.keyword, BRIEF_LIMITS.keywords, 'keywords').optional(),
   audience: z
-    .union([textField(BRIEF_LIMITS.audience), textList(BRIEF_LIMITS.audience, BRIEF_LIMITS.audiences,
-      'audiences')])
+    .union([
+      textField(BRIEF_LIMITS.audience),
+      textList(BRIEF_LIMITS.audience, BRIEF_LIMITS.audiences, 'audiences'),
+    ])
     .transform((value) => (Array.isArray(value) ? value : [value]))
     .optional()
     .meta({ description: 'Who the copy speaks to; also accepted as target_audience.' }),
-  tone: textField(BRIEF_LIMITS.tone).optional()
+  tone: textField(BRIEF_LIMITS.tone)
+    .optional()
     .meta({ description: 'Brand tone; also accepted as brand_tone.' }),
-  style: textField(BRIEF_LIMITS.style).optional()
+  style: textField(BRIEF_LIMITS.style)
+    .optional()
     .meta({ description: 'Output style; also accepted as output_style.' }),
   channel: z.enum(CHANNEL_IDS).default('generic'),
-  language: z.enum(['zh', 'en']).optional()
+  language: z
+    .enum(['zh', 'en'])
+    .optional()
     .meta({ description: 'Language of the copy; detected from the product when absent.' }),
   variants: integerField(1, BRIEF_LIMITS.variants).default(3),
   length: z
@@ -152,9 +174,12 @@ export const CanonicalBriefSchema = z.strictObject({
     .meta({ description: 'Maximum characters per variant, or short / medium / long.' }),
   strategy: z.enum(STRATEGIES).default('structured'),
   brandVoice: BrandVoiceSchema.optional(),
-  sessionId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, {
-    error: 'must be 1 to 64 letters, digits, "_" or "-"',
-  }).optional(),
+  sessionId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, {
+      error: 'must be 1 to 64 letters, digits, "_" or "-"',
+    })
+    .optional(),
   seed: integerField(0, 2_147_483_647).optional(),
 });
 
@@ -177,8 +202,7 @@ export interface FieldIssue {
 
 /** Result of {@link parseBrief}: the brief, or every problem found. */
 export type BriefParseResult =
-  | { success: true; data: Brief }
-  | { success: false; issues: FieldIssue[] };
+  { success: true; data: Brief } | { success: false; issues: FieldIssue[] };
 
 /**
  * Validates and normalises a brief from any path (HTTP body, batch line).
@@ -240,7 +264,8 @@ function aliasConflicts(raw: unknown): FieldIssue[] {
   for (const key of Object.keys(raw)) {
     const name = FIELD_ALIASES[key] ?? key;
     const earlier = seen.get(name);
-    if (earlier) issues.push({ path: key, message: `duplicates "${earlier}": send only one of them` });
+    if (earlier)
+      issues.push({ path: key, message: `duplicates "${earlier}": send only one of them` });
     seen.set(name, key);
   }
   return issues;

@@ -40,15 +40,21 @@ const FIELD_WORDS = {
 export function describeChannel(brief: Brief): string {
   const preset = CHANNELS[brief.channel];
   const zh = brief.language === 'zh';
-  const fields = Object.entries(preset.fields) as Array<[FieldName, NonNullable<ChannelPreset['fields'][FieldName]>]>;
+  const fields = Object.entries(preset.fields) as Array<
+    [FieldName, NonNullable<ChannelPreset['fields'][FieldName]>]
+  >;
   const limits = fields.map(([field, spec]) => {
     const label = FIELD_WORDS[brief.language][field];
     const chars = charsFor(spec.limit, spec.unit, brief.language);
     return zh ? `${label}：不超过${chars}字` : `${label}: at most ${chars} characters`;
   });
   const target = lengthTarget(brief);
-  const lengthLine = target === undefined ? ''
-    : zh ? `全文不超过${target}字。` : ` Keep the whole copy within ${target} characters.`;
+  const lengthLine =
+    target === undefined
+      ? ''
+      : zh
+        ? `全文不超过${target}字。`
+        : ` Keep the whole copy within ${target} characters.`;
 
   return zh
     ? `投放渠道：${preset.displayName}。${preset.styleHint}\n请分行写出：${limits.join('；')}。${lengthLine}`
@@ -108,14 +114,18 @@ function toChannelFields(preset: ChannelPreset, copy: ExtractedCopy): VariantFie
 
 function lengthTarget(brief: Brief): number | undefined {
   if (brief.length === undefined) return undefined;
-  return typeof brief.length === 'number' ? brief.length : NAMED_LENGTH_CHARS[brief.length][brief.language];
+  return typeof brief.length === 'number'
+    ? brief.length
+    : NAMED_LENGTH_CHARS[brief.length][brief.language];
 }
 
 function channelChars(brief: Brief): number {
   const preset = CHANNELS[brief.channel];
   const main = preset.fields.body ?? preset.fields.headline;
   const total = Object.values(preset.fields).reduce(
-    (sum, spec) => sum + charsFor(spec.limit, spec.unit, brief.language), 0);
+    (sum, spec) => sum + charsFor(spec.limit, spec.unit, brief.language),
+    0,
+  );
   // A long optional body (generic: 500) should not make every answer that long by default.
   return Math.min(total, main ? charsFor(main.limit, main.unit, brief.language) + 40 : total, 160);
 }

@@ -11,12 +11,15 @@ type Parts = { brand: string; product: string; features: string[]; audience: str
 const TEMPLATES: Record<Brief['language'], Array<(parts: Parts) => string>> = {
   zh: [
     (p) => `${p.brand}${p.product}，${p.features.join('，')}。`,
-    (p) => `${p.audience ? `${p.audience}的日常新选择：` : ''}${p.product}，${p.features[0] ?? '现已上市'}。`,
+    (p) =>
+      `${p.audience ? `${p.audience}的日常新选择：` : ''}${p.product}，${p.features[0] ?? '现已上市'}。`,
     (p) => `试试${p.brand}${p.product}${p.features[0] ? `，${p.features[0]}` : ''}。`,
   ],
   en: [
-    (p) => `${p.brand ? `${p.brand} ` : ''}${p.product}${p.features.length ? `: ${p.features.join(', ')}` : ''}.`,
-    (p) => `${p.product}${p.audience ? ` for ${p.audience}` : ''}${p.features[0] ? `: ${p.features[0]}` : ''}.`,
+    (p) =>
+      `${p.brand ? `${p.brand} ` : ''}${p.product}${p.features.length ? `: ${p.features.join(', ')}` : ''}.`,
+    (p) =>
+      `${p.product}${p.audience ? ` for ${p.audience}` : ''}${p.features[0] ? `: ${p.features[0]}` : ''}.`,
     (p) => `Meet ${p.product}${p.brand ? ` from ${p.brand}` : ''}. Available now.`,
   ],
 };

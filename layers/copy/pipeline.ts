@@ -55,7 +55,12 @@ export type CopyResponse = {
   strategy: Brief['strategy'];
   variants: CopyVariant[];
   rejected: RejectedVariant[];
-  usage: { promptTokens: number; cachedPromptTokens: number; completionTokens: number; engineCalls: number };
+  usage: {
+    promptTokens: number;
+    cachedPromptTokens: number;
+    completionTokens: number;
+    engineCalls: number;
+  };
   timings: { totalMs: number; engineMs: number };
 };
 
@@ -132,11 +137,12 @@ export function createCopyPipeline(deps: CopyPipelineDeps): CopyPipeline {
         engine: deps.engine.name,
         variant: options.targetVariant ?? null,
       });
-      const load = () => deps.cache.getOrLoad(
-        key,
-        async () => (await produce(brief, options, deps)) as unknown as JsonValue,
-        { ttlSeconds, shouldStore: (answer) => isStorable(answer as unknown as CopyResponse) },
-      );
+      const load = () =>
+        deps.cache.getOrLoad(
+          key,
+          async () => (await produce(brief, options, deps)) as unknown as JsonValue,
+          { ttlSeconds, shouldStore: (answer) => isStorable(answer as unknown as CopyResponse) },
+        );
       const { value, cached } = await load().catch((error: unknown) => {
         // Joined a flight whose own caller went away: this caller is still here, so try afresh.
         if (isAbort(error) && !options.signal?.aborted) return load();
@@ -161,8 +167,11 @@ function finish(answer: CopyResponse, brief: Brief, started: number): CopyRespon
 
 /** Only complete, engine-made, lawful answers are worth serving again (case 23). */
 function isStorable(answer: CopyResponse): boolean {
-  return !answer.degraded && answer.variants.length > 0
-    && answer.variants.every((variant) => variant.compliance.passed);
+  return (
+    !answer.degraded &&
+    answer.variants.length > 0 &&
+    answer.variants.every((variant) => variant.compliance.passed)
+  );
 }
 
 /** The brief without what identifies the caller, so equal briefs share an entry. */
@@ -183,11 +192,15 @@ function rejectUnlawfulBrief(brief: Brief): void {
 
   for (const [field, values] of fields) {
     values?.forEach((value, index) => {
-      const blocking = checkText(value, { language: brief.language })
-        .violations.filter((violation) => violation.severity === 'block');
+      const blocking = checkText(value, { language: brief.language }).violations.filter(
+        (violation) => violation.severity === 'block',
+      );
       for (const violation of blocking) {
         terms.push(violation.term);
-        issues.push({ path: `${field}[${index}]`, message: `"${violation.term}": ${violation.reason}` });
+        issues.push({
+          path: `${field}[${index}]`,
+          message: `"${violation.term}": ${violation.reason}`,
+        });
       }
     });
   }
@@ -231,8 +244,17 @@ async function generateChecked(
 ): Promise<CopyResponse> {
   const messages = buildMessages(brief, options.rewrite);
   const session = new Selection(brief, options.rewrite?.earlierVariants ?? []);
-  const bannedWords = new Set([...blockTermsFor(brief.language), ...(brief.brandVoice?.bannedTerms ?? [])]);
-  const totals = { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, engineCalls: 0, engineMs: 0 };
+  const bannedWords = new Set([
+    ...blockTermsFor(brief.language),
+    ...(brief.brandVoice?.bannedTerms ?? []),
+  ]);
+  const totals = {
+    promptTokens: 0,
+    cachedPromptTokens: 0,
+    completionTokens: 0,
+    engineCalls: 0,
+    engineMs: 0,
+  };
   let maxNewTokens = tokenBudget(brief);
   let model = deps.engine.name;
 
@@ -326,14 +348,20 @@ class Selection {
     if (!compliance.passed) reasons.push('compliance');
     const unfit = fitsChannel(this.brief, copy);
     if (unfit) reasons.push(unfit);
-    const absent = (this.brief.brandVoice?.requiredTerms ?? []).filter((t) => !copy.text.includes(t));
+    const absent = (this.brief.brandVoice?.requiredTerms ?? []).filter(
+      (t) => !copy.text.includes(t),
+    );
     if (absent.length > 0) reasons.push(`missing_required_terms: ${absent.join(', ')}`);
     const seen = [...this.earlier, ...this.accepted.map((variant) => variant.text)];
     if (isNearDuplicate(copy.text, seen)) reasons.push('near_duplicate');
 
     if (reasons.length > 0) {
       const blocking = compliance.violations.filter((violation) => violation.severity === 'block');
-      this.rejected.push({ text: copy.text, reasons, ...(blocking.length > 0 && { violations: blocking }) });
+      this.rejected.push({
+        text: copy.text,
+        reasons,
+        ...(blocking.length > 0 && { violations: blocking }),
+      });
       return { violations: blocking, tooLong: unfit === 'too_long' };
     }
 
@@ -361,7 +389,10 @@ function shrinkBudget(current: number, text: string, brief: Brief): number {
 /** Template copy filled from the brief, for when the engine is down; never cached. */
 function degradedAnswer(brief: Brief, options: GenerateOptions): CopyResponse {
   const variants = templateCopies(brief)
-    .map((text) => ({ text, compliance: checkText(text, { language: brief.language, channel: brief.channel }) }))
+    .map((text) => ({
+      text,
+      compliance: checkText(text, { language: brief.language, channel: brief.channel }),
+    }))
     .filter((candidate) => candidate.compliance.passed)
     .slice(0, brief.variants)
     .map((candidate, index) => ({
@@ -387,8 +418,13 @@ function degradedAnswer(brief: Brief, options: GenerateOptions): CopyResponse {
 }
 
 function addUsage(
-  totals: { promptTokens: number; cachedPromptTokens: number; completionTokens: number;
-    engineCalls: number; engineMs: number },
+  totals: {
+    promptTokens: number;
+    cachedPromptTokens: number;
+    completionTokens: number;
+    engineCalls: number;
+    engineMs: number;
+  },
   response: EngineResponse,
 ): void {
   totals.promptTokens += response.usage.prompt_tokens;
@@ -399,8 +435,12 @@ function addUsage(
 }
 
 function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'
-    || (error instanceof EngineError && error.reason === 'cancelled'));
+  return (
+    error instanceof Error &&
+    (error.name === 'AbortError' ||
+      error.name === 'TimeoutError' ||
+      (error instanceof EngineError && error.reason === 'cancelled'))
+  );
 }
 
 function newId(): string {

@@ -64,15 +64,19 @@ describe('Cache: keys from the normalised brief', () => {
     // One flight makes at most the pipeline's three attempts; twenty flights would make twenty.
     expect(api.engine.calls).toBeGreaterThanOrEqual(1);
     expect(api.engine.calls).toBeLessThanOrEqual(3);
-    expect(new Set(answers.map((answer: { variants: unknown }) => JSON.stringify(answer.variants))).size)
-      .toBe(1);
+    expect(
+      new Set(answers.map((answer: { variants: unknown }) => JSON.stringify(answer.variants))).size,
+    ).toBe(1);
   });
 });
 
 describe('Compliance on the way in and out', () => {
   it('returns 422 naming unlawful keywords before any engine call', async () => {
     const api = apiOver(engine.url);
-    const response = await postJson(api.app, '/v1/copies', { ...B, keywords: ['清爽', '全国销量第一'] });
+    const response = await postJson(api.app, '/v1/copies', {
+      ...B,
+      keywords: ['清爽', '全国销量第一'],
+    });
     const body = await json(response);
 
     expect(response.status).toBe(422);
@@ -147,8 +151,15 @@ describe('Engine faults', () => {
       logger: createLogger('test'),
     });
     const app = createApp(deps);
-    breaker.begin().fail(new (await import('../../layers/engine-client/index.js')).EngineError(
-      503, 'draining', 'engine draining'));
+    breaker
+      .begin()
+      .fail(
+        new (await import('../../layers/engine-client/index.js')).EngineError(
+          503,
+          'draining',
+          'engine draining',
+        ),
+      );
 
     const degraded = await json(await postJson(app, '/v1/copies', B));
     expect(degraded.degraded).toBe(true);
@@ -165,9 +176,14 @@ describe('Engine faults', () => {
 describe('Streaming', () => {
   it('streams tokens, then each final variant, then a closing event', async () => {
     const api = apiOver(engine.url);
-    const response = await postJson(api.app, '/v1/copies', { ...B, tone: '俏皮' }, {
-      accept: 'text/event-stream',
-    });
+    const response = await postJson(
+      api.app,
+      '/v1/copies',
+      { ...B, tone: '俏皮' },
+      {
+        accept: 'text/event-stream',
+      },
+    );
     const text = await response.text();
     const events = [...text.matchAll(/^event: (\w+)$/gm)].map((match) => match[1]);
 

@@ -36,24 +36,24 @@ describe.each([
   });
   afterAll(async () => engine?.close());
 
-  it.each([['Chinese', CHINESE_BRIEF], ['English', ENGLISH_BRIEF]])(
-    'returns variants with compliance verdicts for the %s brief',
-    async (_language, brief) => {
-      const response = await postJson(api.app, '/v1/copies', brief);
-      const body = await json(response);
+  it.each([
+    ['Chinese', CHINESE_BRIEF],
+    ['English', ENGLISH_BRIEF],
+  ])('returns variants with compliance verdicts for the %s brief', async (_language, brief) => {
+    const response = await postJson(api.app, '/v1/copies', brief);
+    const body = await json(response);
 
-      expect(response.status).toBe(200);
-      expect(body.variants.length).toBeGreaterThanOrEqual(1);
-      for (const variant of body.variants) {
-        expect(variant.text.length).toBeGreaterThan(0);
-        expect(variant.compliance).toEqual({ passed: true, violations: expect.any(Array) });
-        expect(variant.length.chars).toBe([...variant.text].length);
-      }
-      expect(body.model).toBe(engine.modelId);
-      expect(body.cached).toBe(false);
-      expect(response.headers.get('x-request-id')).toBe(body.requestId);
-    },
-  );
+    expect(response.status).toBe(200);
+    expect(body.variants.length).toBeGreaterThanOrEqual(1);
+    for (const variant of body.variants) {
+      expect(variant.text.length).toBeGreaterThan(0);
+      expect(variant.compliance).toEqual({ passed: true, violations: expect.any(Array) });
+      expect(variant.length.chars).toBe([...variant.text].length);
+    }
+    expect(body.model).toBe(engine.modelId);
+    expect(body.cached).toBe(false);
+    expect(response.headers.get('x-request-id')).toBe(body.requestId);
+  });
 
   it('answers the same brief again from cache without an engine call', async () => {
     const brief = { ...CHINESE_BRIEF, output_style: '一句话' };

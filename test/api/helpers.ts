@@ -32,7 +32,12 @@ export function apiOver(engineUrl: string) {
 }
 
 /** Posts JSON to the in-memory app. */
-export function postJson(app: ReturnType<typeof createApp>, path: string, body: unknown, headers = {}) {
+export function postJson(
+  app: ReturnType<typeof createApp>,
+  path: string,
+  body: unknown,
+  headers = {},
+) {
   return app.request(path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

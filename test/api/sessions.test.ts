@@ -37,7 +37,10 @@ function apiWith(env: Record<string, string>) {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const counting = new CountingEngine(new HttpEngine({ baseUrl: engine.url }));
   const config = readApiConfig({ ENGINE_URL: engine.url, ...env });
-  return { app: createApp(createApiDeps(config, { engine: counting, logger: createLogger('t') })), counting };
+  return {
+    app: createApp(createApiDeps(config, { engine: counting, logger: createLogger('t') })),
+    counting,
+  };
 }
 
 describe.each([
@@ -83,7 +86,10 @@ describe('POST /v1/sessions/{id}/rewrite: bad input', () => {
 
   it('starts a session from a brief sent with the feedback', async () => {
     const { app } = apiWith({});
-    const response = await postJson(app, '/v1/sessions/fresh_1/rewrite', { feedback: '换个角度', brief: BRIEF });
+    const response = await postJson(app, '/v1/sessions/fresh_1/rewrite', {
+      feedback: '换个角度',
+      brief: BRIEF,
+    });
     const body = await json(response);
     expect(response.status).toBe(200);
     expect(body.sessionId).toBe('fresh_1');
@@ -91,8 +97,12 @@ describe('POST /v1/sessions/{id}/rewrite: bad input', () => {
 
   it('returns 400 for blank feedback and for unknown fields', async () => {
     const { app } = apiWith({});
-    const blank = await json(await postJson(app, '/v1/sessions/s1/rewrite', { feedback: '\u200B ' }));
-    const unknown = await json(await postJson(app, '/v1/sessions/s1/rewrite', { feedback: 'ok', tone: 'x' }));
+    const blank = await json(
+      await postJson(app, '/v1/sessions/s1/rewrite', { feedback: '\u200B ' }),
+    );
+    const unknown = await json(
+      await postJson(app, '/v1/sessions/s1/rewrite', { feedback: 'ok', tone: 'x' }),
+    );
 
     expect(blank.errors).toEqual([{ path: 'feedback', message: 'must not be blank' }]);
     expect(unknown.errors).toEqual([{ path: '(body)', message: 'unknown field "tone"' }]);

@@ -15,8 +15,16 @@ const noEngine: Engine = {
 };
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-const app = createApp(createApiDeps(readApiConfig({}), { engine: noEngine, logger: createLogger('t') }));
-const B = { brand: '山茶', product: '冷泡乌龙', features: ['0糖'], channel: 'wechat_moments', language: 'zh' };
+const app = createApp(
+  createApiDeps(readApiConfig({}), { engine: noEngine, logger: createLogger('t') }),
+);
+const B = {
+  brand: '山茶',
+  product: '冷泡乌龙',
+  features: ['0糖'],
+  channel: 'wechat_moments',
+  language: 'zh',
+};
 
 async function problem(response: Response) {
   expect(response.headers.get('content-type')).toBe('application/problem+json');
@@ -48,11 +56,19 @@ describe('POST /v1/copies: bad input', () => {
   });
 
   it('returns 400 with every wrong type and its path', async () => {
-    const response = await postJson(app, '/v1/copies', { product: 42, variants: 'three', features: 'tea' });
+    const response = await postJson(app, '/v1/copies', {
+      product: 42,
+      variants: 'three',
+      features: 'tea',
+    });
     const body = await problem(response);
 
     expect(response.status).toBe(400);
-    expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['features', 'product', 'variants']);
+    expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'features',
+      'product',
+      'variants',
+    ]);
   });
 
   it('returns 400 naming a misspelt field', async () => {
@@ -61,16 +77,22 @@ describe('POST /v1/copies: bad input', () => {
     expect(body.errors).toEqual([{ path: '(body)', message: 'unknown field "langauge"' }]);
   });
 
-  it.each([['   '], ['\u3000\u3000'], ['\u200B']])('returns 400 on brand for the blank brand %j', async (brand) => {
-    const response = await postJson(app, '/v1/copies', { ...B, brand });
-    expect(response.status).toBe(400);
-    expect((await problem(response)).errors[0].path).toBe('brand');
-  });
+  it.each([['   '], ['\u3000\u3000'], ['\u200B']])(
+    'returns 400 on brand for the blank brand %j',
+    async (brand) => {
+      const response = await postJson(app, '/v1/copies', { ...B, brand });
+      expect(response.status).toBe(400);
+      expect((await problem(response)).errors[0].path).toBe('brand');
+    },
+  );
 
-  it.each([[''], [' '], ['1e3'], ['12abc']])('returns 400 for the numeric string %j', async (variants) => {
-    const response = await postJson(app, '/v1/copies', { ...B, variants });
-    expect(response.status).toBe(400);
-  });
+  it.each([[''], [' '], ['1e3'], ['12abc']])(
+    'returns 400 for the numeric string %j',
+    async (variants) => {
+      const response = await postJson(app, '/v1/copies', { ...B, variants });
+      expect(response.status).toBe(400);
+    },
+  );
 
   it('returns 413 naming the limit for a 6 MB brief, before any engine call', async () => {
     const features = Array.from({ length: 20_000 }, () => 'x'.repeat(300));
@@ -84,15 +106,24 @@ describe('POST /v1/copies: bad input', () => {
     'returns 415 for the content type %s',
     async (type) => {
       const headers: Record<string, string> = type ? { 'content-type': type } : {};
-      const response = await app.request('/v1/copies', { method: 'POST', headers, body: JSON.stringify(B) });
+      const response = await app.request('/v1/copies', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(B),
+      });
       expect(response.status).toBe(415);
     },
   );
 
   it('accepts a charset parameter on the JSON type', async () => {
-    const response = await postJson(app, '/v1/copies', { brand: '山茶' }, {
-      'content-type': 'application/json; charset=UTF-8',
-    });
+    const response = await postJson(
+      app,
+      '/v1/copies',
+      { brand: '山茶' },
+      {
+        'content-type': 'application/json; charset=UTF-8',
+      },
+    );
     // 400 (product missing) proves the body was read as JSON rather than refused as 415.
     expect(response.status).toBe(400);
   });
@@ -120,7 +151,9 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(document.paths)).toEqual(
       expect.arrayContaining(['/v1/copies', '/v1/compliance/check', '/v1/health']),
     );
-    expect(document.components.schemas.Brief.properties.product.description).toContain('product_name');
+    expect(document.components.schemas.Brief.properties.product.description).toContain(
+      'product_name',
+    );
   });
 
   it('renders a reference page at /docs', async () => {

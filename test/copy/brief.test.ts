@@ -13,7 +13,8 @@ const B = {
 };
 
 function accepted(result: BriefParseResult): Brief {
-  if (!result.success) throw new Error(`expected a valid brief, got ${JSON.stringify(result.issues)}`);
+  if (!result.success)
+    throw new Error(`expected a valid brief, got ${JSON.stringify(result.issues)}`);
   return result.data;
 }
 
@@ -24,14 +25,16 @@ function issuesOf(result: BriefParseResult) {
 
 describe('Function: parseBrief', () => {
   it('maps the snake_case names ad teams send to the canonical brief', () => {
-    const brief = accepted(parseBrief({
-      product_name: '极光系列无线降噪耳机',
-      brand_tone: '年轻潮流',
-      target_audience: ['Z世代', '学生群体'],
-      keywords: ['沉浸音效', '通勤神器'],
-      output_style: '口语化短句',
-      session_id: 'sess_demo_1',
-    }));
+    const brief = accepted(
+      parseBrief({
+        product_name: '极光系列无线降噪耳机',
+        brand_tone: '年轻潮流',
+        target_audience: ['Z世代', '学生群体'],
+        keywords: ['沉浸音效', '通勤神器'],
+        output_style: '口语化短句',
+        session_id: 'sess_demo_1',
+      }),
+    );
 
     expect(brief).toMatchObject({
       product: '极光系列无线降噪耳机',
@@ -80,12 +83,17 @@ describe('Function: parseBrief', () => {
   });
 
   it('reports a missing product as required', () => {
-    expect(issuesOf(parseBrief({ brand: '山茶' }))).toContainEqual({ path: 'product', message: 'is required' });
+    expect(issuesOf(parseBrief({ brand: '山茶' }))).toContainEqual({
+      path: 'product',
+      message: 'is required',
+    });
   });
 
   it('reports paths with the name the client sent', () => {
     const issues = issuesOf(parseBrief({ product_name: 'x'.repeat(81) }));
-    expect(issues).toEqual([{ path: 'product_name', message: 'must be at most 80 characters (got 81)' }]);
+    expect(issues).toEqual([
+      { path: 'product_name', message: 'must be at most 80 characters (got 81)' },
+    ]);
   });
 
   it('counts characters, not UTF-16 units', () => {
@@ -109,9 +117,12 @@ describe('Function: parseBrief', () => {
     },
   );
 
-  it.each([[0], [-5], [1e9], [11]])('returns an issue for out-of-range numbers: variants %d', (variants) => {
-    expect(issuesOf(parseBrief({ ...B, variants }))[0]?.path).toBe('variants');
-  });
+  it.each([[0], [-5], [1e9], [11]])(
+    'returns an issue for out-of-range numbers: variants %d',
+    (variants) => {
+      expect(issuesOf(parseBrief({ ...B, variants }))[0]?.path).toBe('variants');
+    },
+  );
 
   it.each([[0], [-5], [1e9]])('returns an issue for a length of %d', (length) => {
     expect(issuesOf(parseBrief({ ...B, length }))[0]?.path).toBe('length');

@@ -27,6 +27,9 @@ describe('Function: steer', () => {
   });
 
   it('passes unrecognised feedback on as it is', () => {
-    expect(steer(en, 'mention the colour', [])).toEqual({ brief: en, instruction: 'mention the colour' });
+    expect(steer(en, 'mention the colour', [])).toEqual({
+      brief: en,
+      instruction: 'mention the colour',
+    });
   });
 });

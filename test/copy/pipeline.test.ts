@@ -24,7 +24,10 @@ class ScriptedEngine implements Engine {
       id: `gen_${this.requests.length}`,
       model: 'scripted',
       generations: texts.slice(0, request.n ?? 1).map((text, index) => ({
-        index, text, finish_reason: 'stop', completion_tokens: [...text].length,
+        index,
+        text,
+        finish_reason: 'stop',
+        completion_tokens: [...text].length,
       })),
       usage: { prompt_tokens: 100, cached_prompt_tokens: 80, completion_tokens: 10 },
       timings: { queue_ms: 0, ttft_ms: 1, total_ms: 2 },
@@ -44,7 +47,10 @@ function brief(raw: object): Brief {
 }
 
 function pipelineOver(engine: Engine) {
-  return createCopyPipeline({ engine, cache: new ReadThroughCache({ store: new MemoryCacheStore() }) });
+  return createCopyPipeline({
+    engine,
+    cache: new ReadThroughCache({ store: new MemoryCacheStore() }),
+  });
 }
 
 const TEA = { brand: '山茶', product: '冷泡乌龙', features: ['0糖'], language: 'zh', variants: 2 };
@@ -58,8 +64,13 @@ describe('Function: createCopyPipeline', () => {
 
     const answer = await pipelineOver(engine).generate(brief(TEA));
 
-    expect(answer.variants.map((v) => v.text)).toEqual(['0糖冷泡乌龙，一口清爽过夏天', '办公室午后，来一瓶冷泡乌龙']);
-    expect(answer.rejected).toEqual([{ text: '0糖冷泡乌龙，一口清爽过夏天！', reasons: ['near_duplicate'] }]);
+    expect(answer.variants.map((v) => v.text)).toEqual([
+      '0糖冷泡乌龙，一口清爽过夏天',
+      '办公室午后，来一瓶冷泡乌龙',
+    ]);
+    expect(answer.rejected).toEqual([
+      { text: '0糖冷泡乌龙，一口清爽过夏天！', reasons: ['near_duplicate'] },
+    ]);
     expect(engine.requests[1]?.n).toBe(1);
   });
 
@@ -71,15 +82,20 @@ describe('Function: createCopyPipeline', () => {
 
     const answer = await pipelineOver(engine).generate(brief(TEA));
 
-    expect(answer.variants.map((v) => v.text)).toEqual(['冷萃12小时，清爽不腻', '一口下去，夏天都安静了']);
+    expect(answer.variants.map((v) => v.text)).toEqual([
+      '冷萃12小时，清爽不腻',
+      '一口下去，夏天都安静了',
+    ]);
     expect(answer.variants.every((v) => v.compliance.passed)).toBe(true);
     expect(answer.rejected[0]?.reasons).toEqual(['compliance']);
     expect(answer.rejected[0]?.violations?.map((v) => v.term).join()).toContain('第一');
     const retryBans = engine.requests[1]?.bad_words ?? [];
-    expect(retryBans.some((word) => answer.rejected[0]!.violations!.some((v) => v.term === word))).toBe(true);
+    expect(
+      retryBans.some((word) => answer.rejected[0]!.violations!.some((v) => v.term === word)),
+    ).toBe(true);
   });
 
-  it('hands the language\'s blocking terms and the brand\'s banned terms to the decoder', async () => {
+  it("hands the language's blocking terms and the brand's banned terms to the decoder", async () => {
     const engine = new ScriptedEngine([['冷萃12小时，清爽不腻', '办公室午后的一瓶清爽']]);
     await pipelineOver(engine).generate(brief({ ...TEA, brandVoice: { bannedTerms: ['便宜'] } }));
 
@@ -88,24 +104,36 @@ describe('Function: createCopyPipeline', () => {
 
   it('regenerates a variant that does not fit its channel with a smaller budget, never cutting it', async () => {
     // Unlabelled copy is the description of a search ad, which holds 90 characters.
-    const long = 'Lightweight carbon-plated trail shoe built for fast weekend miles on rocky, root-covered ground';
+    const long =
+      'Lightweight carbon-plated trail shoe built for fast weekend miles on rocky, root-covered ground';
     const engine = new ScriptedEngine([
       [long, 'Grip that holds on wet rock'],
       ['Fast trails, light feet'],
     ]);
-    const shoe = { product: 'Aero trail shoe', language: 'en', channel: 'google_search', variants: 2 };
+    const shoe = {
+      product: 'Aero trail shoe',
+      language: 'en',
+      channel: 'google_search',
+      variants: 2,
+    };
 
     const answer = await pipelineOver(engine).generate(brief(shoe));
 
-    expect(answer.variants.map((v) => v.text)).toEqual(['Grip that holds on wet rock', 'Fast trails, light feet']);
-    for (const variant of answer.variants) expect(fits('google_search', { body: variant.text }).fits).toBe(true);
+    expect(answer.variants.map((v) => v.text)).toEqual([
+      'Grip that holds on wet rock',
+      'Fast trails, light feet',
+    ]);
+    for (const variant of answer.variants)
+      expect(fits('google_search', { body: variant.text }).fits).toBe(true);
     expect(answer.rejected).toEqual([{ text: long, reasons: ['too_long'] }]);
     expect(engine.requests[1]!.max_new_tokens!).toBeLessThan(engine.requests[0]!.max_new_tokens!);
   });
 
-  it('requires the brand\'s required terms in every variant', async () => {
+  it("requires the brand's required terms in every variant", async () => {
     const engine = new ScriptedEngine([['山茶冷泡，清爽一夏', '清爽一夏'], ['冷萃12小时的山茶']]);
-    const answer = await pipelineOver(engine).generate(brief({ ...TEA, brandVoice: { requiredTerms: ['山茶'] } }));
+    const answer = await pipelineOver(engine).generate(
+      brief({ ...TEA, brandVoice: { requiredTerms: ['山茶'] } }),
+    );
 
     expect(answer.variants.map((v) => v.text)).toEqual(['山茶冷泡，清爽一夏', '冷萃12小时的山茶']);
     expect(answer.rejected[0]?.reasons).toEqual(['missing_required_terms: 山茶']);
@@ -121,14 +149,20 @@ describe('Function: createCopyPipeline', () => {
   });
 
   it('never leaks chain-of-thought reasoning into the copy', async () => {
-    const engine = new ScriptedEngine([[
-      '思路：白领下午犯困，需要提神又不想喝糖。\n最终文案：下午三点，来瓶0糖冷泡乌龙',
-      '思路：他们在意健康',
-    ], ['思路：清爽\n最终文案：冷萃12小时，办公室里的清爽']]);
+    const engine = new ScriptedEngine([
+      [
+        '思路：白领下午犯困，需要提神又不想喝糖。\n最终文案：下午三点，来瓶0糖冷泡乌龙',
+        '思路：他们在意健康',
+      ],
+      ['思路：清爽\n最终文案：冷萃12小时，办公室里的清爽'],
+    ]);
 
     const answer = await pipelineOver(engine).generate(brief({ ...TEA, strategy: 'cot' }));
 
-    expect(answer.variants.map((v) => v.text)).toEqual(['下午三点，来瓶0糖冷泡乌龙', '冷萃12小时，办公室里的清爽']);
+    expect(answer.variants.map((v) => v.text)).toEqual([
+      '下午三点，来瓶0糖冷泡乌龙',
+      '冷萃12小时，办公室里的清爽',
+    ]);
     expect(answer.rejected[0]?.reasons).toEqual(['reasoning_without_final_copy']);
   });
 });

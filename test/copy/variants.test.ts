@@ -9,7 +9,9 @@ describe('Function: extractCopy', () => {
   });
 
   it('rejects a chain-of-thought answer that never reaches its final copy', () => {
-    expect(extractCopy('Reasoning: runners want grip on wet rock', 'cot')).toBe('reasoning_without_final_copy');
+    expect(extractCopy('Reasoning: runners want grip on wet rock', 'cot')).toBe(
+      'reasoning_without_final_copy',
+    );
   });
 
   it('drops reasoning lines even when the strategy did not ask for any', () => {
@@ -28,11 +30,15 @@ describe('Function: extractCopy', () => {
   });
 
   it('strips list numbering and wrapping quotes', () => {
-    expect(extractCopy('1. “一口清爽，0糖无负担”', 'zero_shot')).toEqual({ text: '一口清爽，0糖无负担' });
+    expect(extractCopy('1. “一口清爽，0糖无负担”', 'zero_shot')).toEqual({
+      text: '一口清爽，0糖无负担',
+    });
   });
 
   it('removes control characters and broken byte sequences', () => {
-    expect(extractCopy('一口\u0002清爽\uFFFD，\u001d0糖', 'zero_shot')).toEqual({ text: '一口清爽，0糖' });
+    expect(extractCopy('一口\u0002清爽\uFFFD，\u001d0糖', 'zero_shot')).toEqual({
+      text: '一口清爽，0糖',
+    });
   });
 
   it('calls an answer of only whitespace empty', () => {

@@ -18,9 +18,11 @@ const MAX_TEXT_CHARS = 5000;
 export const ComplianceCheckSchema = z
   .strictObject({
     texts: z
-      .array(z.string().refine((text) => [...text].length <= MAX_TEXT_CHARS, {
-        error: `must be at most ${MAX_TEXT_CHARS} characters`,
-      }))
+      .array(
+        z.string().refine((text) => [...text].length <= MAX_TEXT_CHARS, {
+          error: `must be at most ${MAX_TEXT_CHARS} characters`,
+        }),
+      )
       .min(1, { error: 'send at least one text' })
       .max(MAX_TEXTS, { error: `at most ${MAX_TEXTS} texts per request` }),
     language: z.enum(['zh', 'en']).optional(),
@@ -32,9 +34,13 @@ const route = createRoute({
   method: 'post',
   path: '/v1/compliance/check',
   summary: 'Check texts against advertising law and platform rules',
-  request: { body: { required: true, content: { 'application/json': { schema: ComplianceCheckSchema } } } },
+  request: {
+    body: { required: true, content: { 'application/json': { schema: ComplianceCheckSchema } } },
+  },
   responses: {
-    200: { description: '`{"results":[{"passed":bool,"violations":[...]}]}`, one result per text.' },
+    200: {
+      description: '`{"results":[{"passed":bool,"violations":[...]}]}`, one result per text.',
+    },
     ...problemResponses(400, 413, 415),
   },
 });

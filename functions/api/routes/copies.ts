@@ -39,8 +39,9 @@ const route = createRoute({
   method: 'post',
   path: '/v1/copies',
   summary: 'Generate copy variants for a brief',
-  description: 'Send `Accept: text/event-stream` to receive tokens as they are written, then each '
-    + 'final variant, then a closing `done` event.',
+  description:
+    'Send `Accept: text/event-stream` to receive tokens as they are written, then each ' +
+    'final variant, then a closing `done` event.',
   request: { body: { required: true, content: { 'application/json': { schema: BriefSchema } } } },
   responses: {
     200: { description: 'Variants, each with its length and compliance verdict.' },
@@ -115,14 +116,24 @@ function streamCopies(
       for (const variant of answer.variants) {
         await sse.writeSSE({ event: 'variant', data: JSON.stringify(variant) });
       }
-      await sse.writeSSE({ event: 'done', data: JSON.stringify({ ...answer, requestId: c.get('requestId') }) });
+      await sse.writeSSE({
+        event: 'done',
+        data: JSON.stringify({ ...answer, requestId: c.get('requestId') }),
+      });
       await deps.sessions?.record(brief, answer);
       logCopyGenerated(deps, c, answer);
     } catch (error) {
       if (signal.aborted) return;
       const problem = toProblem(error);
-      await sse.writeSSE({ event: 'error', data: JSON.stringify({ type: problem.type, status: problem.status,
-        detail: problem.detail, requestId: c.get('requestId') }) });
+      await sse.writeSSE({
+        event: 'error',
+        data: JSON.stringify({
+          type: problem.type,
+          status: problem.status,
+          detail: problem.detail,
+          requestId: c.get('requestId'),
+        }),
+      });
     }
   });
 }

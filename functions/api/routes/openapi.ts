@@ -30,10 +30,13 @@ export function problemResponses(...statuses: Status[]) {
       const types = Object.entries(PROBLEM_TYPES)
         .filter(([, problem]) => problem.status === status)
         .map(([type, problem]) => `\`${type}\`: ${problem.title}`);
-      return [status, {
-        description: types.join('; '),
-        content: { 'application/problem+json': { schema: ProblemSchema } },
-      }];
+      return [
+        status,
+        {
+          description: types.join('; '),
+          content: { 'application/problem+json': { schema: ProblemSchema } },
+        },
+      ];
     }),
   );
 }

@@ -18,20 +18,22 @@ const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** The rewrite request: feedback, and optionally how many variants or a brief to start from. */
 export const RewriteSchema = z
   .strictObject({
-    feedback: z.string()
+    feedback: z
+      .string()
       .refine((text) => !isBlank(text), { error: 'must not be blank' })
       .refine((text) => [...text].length <= 200, { error: 'must be at most 200 characters' })
       .meta({ example: '太正式了' }),
     variants: z.int().min(1).max(10).optional(),
-    brief: BriefSchema.optional()
-      .meta({ description: 'Starts the session from this brief when it has no history yet.' }),
+    brief: BriefSchema.optional().meta({
+      description: 'Starts the session from this brief when it has no history yet.',
+    }),
   })
   .meta({ id: 'Rewrite' });
 
 const route = createRoute({
   method: 'post',
   path: '/v1/sessions/{id}/rewrite',
-  summary: 'Rewrite a session\'s copy from feedback',
+  summary: "Rewrite a session's copy from feedback",
   request: {
     params: z.object({ id: z.string().regex(SESSION_ID) }),
     body: { required: true, content: { 'application/json': { schema: RewriteSchema } } },
@@ -63,9 +65,13 @@ export function sessionsRoutes(deps: SessionsDeps): OpenAPIHono<ApiEnv> {
     }
     const request = readRewrite(c.get('body'));
     const state = await deps.sessions.load(sessionId);
-    const base = state?.brief ?? (request.brief === undefined ? undefined : readBrief(request.brief));
+    const base =
+      state?.brief ?? (request.brief === undefined ? undefined : readBrief(request.brief));
     if (!base) {
-      throw new ProblemError('not_found', `session ${sessionId} is unknown or expired; send a brief to start it`);
+      throw new ProblemError(
+        'not_found',
+        `session ${sessionId} is unknown or expired; send a brief to start it`,
+      );
     }
 
     const brief = { ...base, sessionId, variants: request.variants ?? base.variants };
@@ -88,7 +94,10 @@ function readRewrite(body: unknown): { feedback: string; variants?: number; brie
   if (!parsed.success) {
     const errors = parsed.error.issues.map((issue) => ({
       path: issue.path.map(String).join('.') || '(body)',
-      message: issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message,
+      message:
+        issue.code === 'unrecognized_keys'
+          ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+          : issue.message,
     }));
     throw new ProblemError('invalid_request', 'the rewrite request is invalid', { errors });
   }
