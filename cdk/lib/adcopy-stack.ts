@@ -16,7 +16,9 @@ import { InferenceEndpoint } from './inference-endpoint.js';
 import { knownInstanceShape, type InstanceShape } from './private/instance-types.js';
 import { ServiceMonitoring, type AlarmThresholds } from './service-monitoring.js';
 import { SharedCache } from './shared-cache.js';
-import { VariantAutoScaling, type ScalingNumbers } from './variant-autoscaling.js';
+import {
+  DEFAULT_SCALING, VariantAutoScaling, type ScalingNumbers,
+} from './variant-autoscaling.js';
 import { ConfigurationError } from './errors.js';
 
 /** The repository root, two folders above this file. */
@@ -55,6 +57,12 @@ export interface AdcopyStackProps extends StackProps {
    * @default blue and green, weight 1 each
    */
   readonly variants?: readonly VariantWeight[];
+
+  /**
+   * Name of the GGUF file in each weights prefix.
+   * @default 'model.gguf'
+   */
+  readonly modelFileName?: string;
 
   /** @default DEFAULT_SCALING */
   readonly scaling?: ScalingNumbers;
@@ -147,7 +155,8 @@ export class AdcopyStack extends Stack {
       }),
       variants: this.variantsWithWeights(variants),
       instanceType,
-      initialInstanceCount: props.scaling?.minInstances ?? 2,
+      modelFileName: props.modelFileName,
+      initialInstanceCount: props.scaling?.minInstances ?? DEFAULT_SCALING.minInstances,
     });
     for (const variant of variants) {
       this.scaling[variant.name] = new VariantAutoScaling(this, `Scaling-${variant.name}`, {

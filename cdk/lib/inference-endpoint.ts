@@ -17,7 +17,7 @@ export interface ProductionVariantProps {
 
   /**
    * S3 prefix that holds the GGUF weights, `s3://bucket/prefix/`. May be a token (a parameter).
-   * SageMaker copies it uncompressed to `/opt/ml/model`.
+   * SageMaker copies it uncompressed to `/opt/ml/model/`.
    */
   readonly modelDataUrl: string;
 
@@ -61,14 +61,21 @@ export interface InferenceEndpointProps {
   readonly modelDownloadTimeout?: Duration;
 
   /**
-   * Extra environment of the engine container.
+   * Name of the GGUF file inside each weights prefix (the first shard of a split model); the
+   * engine is started with `MODEL_PATH=/opt/ml/model/<name>`.
+   * @default 'model.gguf'
+   */
+  readonly modelFileName?: string;
+
+  /**
+   * Extra environment of the engine container (see engine/config.ts).
    * @default - none
    */
   readonly environment?: Record<string, string>;
 }
 
-/** Environment the engine container always gets: where SageMaker puts the weights. */
-const ENGINE_ENVIRONMENT = { MODEL_DIR: '/opt/ml/model' };
+/** Where SageMaker copies the contents of the weights prefix inside the container. */
+const MODEL_MOUNT = '/opt/ml/model';
 
 /**
  * A SageMaker real-time endpoint serving the engine image, one model per production variant,
@@ -100,6 +107,12 @@ export class InferenceEndpoint extends Construct {
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
     validateVariants(this, props.variants);
+    const modelFileName = props.modelFileName ?? 'model.gguf';
+    if (!/^[\w.-]+\.gguf$/.test(modelFileName)) {
+      const message =
+        `modelFileName must be a .gguf file name without folders, got "${modelFileName}"`;
+      throw new ConfigurationError('BadModelFileName', message, this);
+    }
 
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
@@ -113,7 +126,7 @@ export class InferenceEndpoint extends Construct {
     const config = new sagemaker.CfnEndpointConfig(this, 'Config', {
       productionVariants: props.variants.map((variant) => ({
         variantName: variant.name,
-        modelName: this.modelFor(variant, props).attrModelName,
+        modelName: this.modelFor(variant, props, modelFileName).attrModelName,
         initialVariantWeight: variant.weight,
         initialInstanceCount: props.initialInstanceCount ?? 2,
         instanceType: props.instanceType ?? 'ml.g5.xlarge',
@@ -146,7 +159,11 @@ export class InferenceEndpoint extends Construct {
     });
   }
 
-  private modelFor(variant: ProductionVariantProps, props: InferenceEndpointProps) {
+  private modelFor(
+    variant: ProductionVariantProps,
+    props: InferenceEndpointProps,
+    modelFileName: string,
+  ) {
     grantReadWeights(this.executionRole, variant.modelDataUrl);
 
     const model = new sagemaker.CfnModel(this, `Model-${variant.name}`, {
@@ -156,7 +173,10 @@ export class InferenceEndpoint extends Construct {
       enableNetworkIsolation: true,
       primaryContainer: {
         image: props.image.imageUri,
-        environment: { ...ENGINE_ENVIRONMENT, ...props.environment },
+        environment: {
+          MODEL_PATH: `${MODEL_MOUNT}/${modelFileName}`,
+          ...props.environment,
+        },
         modelDataSource: {
           s3DataSource: {
             s3Uri: variant.modelDataUrl,

@@ -54,6 +54,7 @@ export function serviceOptionsFromContext(node: Node): ServiceOptions {
     requestsPerFiveMinutes: numberOption('requestsPerFiveMinutes', read('requestsPerFiveMinutes')),
     stack: {
       instanceType: stringOption('instanceType', read('instanceType')),
+      modelFileName: stringOption('modelFile', read('modelFile')),
       instanceShape: vcpus !== undefined && gpus !== undefined ? { vcpus, gpus } : undefined,
       variants: variantsOption(read('variants')),
       scaling: scaling as ScalingNumbers,

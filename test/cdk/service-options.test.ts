@@ -64,6 +64,7 @@ describe('Option: scaling, instance type, variants and batch numbers from contex
       cpuLowPercent: '25',
       scaleOutCooldownSeconds: '240',
       batchConcurrency: '8',
+      modelFile: 'adcopy-q4_k_m-00001-of-00002.gguf',
     },
   });
 
@@ -93,6 +94,14 @@ describe('Option: scaling, instance type, variants and batch numbers from contex
     });
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       StepScalingPolicyConfiguration: Match.objectLike({ Cooldown: 240 }),
+    });
+  });
+
+  it('starts the engine on the named GGUF file inside the copied prefix', () => {
+    template.hasResourceProperties('AWS::SageMaker::Model', {
+      PrimaryContainer: Match.objectLike({
+        Environment: { MODEL_PATH: '/opt/ml/model/adcopy-q4_k_m-00001-of-00002.gguf' },
+      }),
     });
   });
 
@@ -139,6 +148,8 @@ describe('Function: serviceOptionsFromContext (failures)', () => {
       /variant name must be letters, digits and hyphens, got "blue_1"/],
     ['fails on a batch concurrency below the SQS minimum', { batchConcurrency: '1' },
       /batch maxConcurrency must be a whole number 2-1000, got 1/],
+    ['fails on a model file given with a folder', { modelFile: 'v3/model.gguf' },
+      /modelFileName must be a \.gguf file name without folders, got "v3\/model\.gguf"/],
     ['fails on a WAF limit below its floor', { requestsPerFiveMinutes: '5' },
       /requestsPerFiveMinutes must be a whole number >= 10, got 5/],
   ];

@@ -113,7 +113,9 @@ describe('Construct: InferenceEndpoint', () => {
     });
     for (const model of models as any[]) {
       expect(model.Properties.EnableNetworkIsolation).toBe(true);
-      expect(model.Properties.PrimaryContainer.Environment.MODEL_DIR).toBe('/opt/ml/model');
+      expect(model.Properties.PrimaryContainer.Environment).toEqual({
+        MODEL_PATH: '/opt/ml/model/model.gguf',
+      });
     }
   });
 
