@@ -56,6 +56,9 @@ export class CallScope {
 
   constructor(options: CallOptions, defaultDeadlineMs: number) {
     this.deadlineMs = options.deadlineMs ?? defaultDeadlineMs;
+    if (!Number.isFinite(this.deadlineMs) || this.deadlineMs <= 0) {
+      throw new TypeError(`deadlineMs must be a number of ms > 0, got ${this.deadlineMs}`);
+    }
     this.signal = this.controller.signal;
     this.callerSignal = options.signal;
     this.timer = setTimeout(

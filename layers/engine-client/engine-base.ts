@@ -4,6 +4,7 @@
  * retried, and the clean-up of a stream the consumer leaves early.
  */
 import { CallScope, DEFAULT_DEADLINE_MS, type RetryPolicy } from './call-scope.js';
+import { deadlineError } from './errors.js';
 import {
   silentLogger,
   type CallOptions,
@@ -118,6 +119,8 @@ export abstract class EngineBase implements Engine {
     signal: AbortSignal,
   ): Attempt {
     const deadlineMs = Math.min(request.deadline_ms ?? Infinity, scope.remainingMs());
+    // the engine refuses deadline_ms 0 as invalid; out of time is the client's 504, not a 400
+    if (deadlineMs < 1) throw deadlineError(scope.deadlineMs);
     return { request, options, signal, deadlineMs, callDeadlineMs: scope.deadlineMs };
   }
 }

@@ -71,6 +71,9 @@ export function isEngineCallError(err: unknown): err is EngineCallError {
   return err instanceof EngineError || err instanceof EngineRejectedError;
 }
 
+/** Engine statuses that mean the request itself is invalid (validation, size). */
+const REJECTED_STATUSES = new Set([400, 413, 422]);
+
 /** Back-off hint used when a throttled answer carries no `Retry-After`. */
 export const DEFAULT_RETRY_AFTER_S = 1;
 
@@ -132,37 +135,31 @@ export function engineErrorFromAnswer(
   }
   if (status === 502 || status === 504) {
     // a gateway in front of the engine lost it for a moment
-    return new EngineError(
-      502,
-      'engine_unreachable',
-      `engine gateway answered ${status}: ${detail}`,
-      {
-        retryable: true,
-      },
-    );
+    const message = `engine gateway answered ${status}: ${detail}`;
+    return new EngineError(502, 'engine_unreachable', message, { retryable: true });
   }
-  if (status >= 400 && status < 500)
+  if (REJECTED_STATUSES.has(status)) {
     return new EngineRejectedError(detail, errorType || 'validation');
-  return new EngineError(502, errorType || 'generation_failed', `engine failed: ${detail}`);
+  }
+  if (status >= 400 && status < 500) {
+    // a 404 or 401 means the client calls the wrong URL or lacks access: a deployment fault
+    return new EngineError(502, 'engine_misconfigured', `engine answered ${status}: ${detail}`);
+  }
+  const message = `engine failed (${errorType || status}): ${detail}`;
+  return new EngineError(502, 'generation_failed', message);
 }
 
 /** The error for a stream's `event: error`, which arrives after the answer already started. */
 export function engineErrorFromStreamEvent(data: string): EngineError {
   const body = readErrorBody(data);
-  const reason =
-    body.error_type === 'deadline' ? 'deadline_exceeded' : (body.error_type ?? 'generation_failed');
-  const status = reason === 'deadline_exceeded' ? 504 : 502;
-  return new EngineError(status, reason, `engine stream failed: ${body.error ?? 'no detail'}`);
+  const type = body.error_type ?? 'no type';
+  const detail = `engine stream failed (${type}): ${body.error ?? 'no detail'}`;
+  if (body.error_type === 'deadline') return new EngineError(504, 'deadline_exceeded', detail);
+  return new EngineError(502, 'generation_failed', detail);
 }
 
 /** The 504 raised when the call's deadline passes. */
-export function deadlineError(deadlineMs: number, cause?: unknown): EngineError {
-  return new EngineError(
-    504,
-    'deadline_exceeded',
-    `engine call exceeded its ${deadlineMs} ms deadline`,
-    {
-      cause,
-    },
-  );
+export function deadlineError(deadlineMs: number): EngineError {
+  const message = `engine call exceeded its ${deadlineMs} ms deadline`;
+  return new EngineError(504, 'deadline_exceeded', message);
 }

@@ -101,6 +101,34 @@ describe('Class: HttpEngine', () => {
       expect(server.seen).toHaveLength(1);
     });
 
+    it.each([413, 422])('fails with EngineRejectedError for an engine %s', async (status) => {
+      server.script(
+        json(status, { error: 'body too large: 7 MB over 6 MB', error_type: 'validation' }),
+      );
+
+      const err = await failure(engine.generate({ prompt: 'tea' }));
+
+      expect(err).toBeInstanceOf(EngineRejectedError);
+      expect(err).toMatchObject({ status: 400, message: 'body too large: 7 MB over 6 MB' });
+    });
+
+    it('fails with a 502 engine_misconfigured for a 404, not a 400 that blames the brief', async () => {
+      server.script(json(404, { error: 'no such route' }));
+
+      const err = await failure(engine.generate({ prompt: 'tea' }));
+
+      expect(err).toBeInstanceOf(EngineError);
+      expect(err).toMatchObject({ status: 502, reason: 'engine_misconfigured' });
+      expect(server.seen).toHaveLength(1);
+    });
+
+    it.each([0, -1, Number.NaN])('fails with a TypeError for deadlineMs %s', async (deadlineMs) => {
+      await expect(engine.generate({ prompt: 'tea' }, { deadlineMs })).rejects.toThrow(
+        /deadlineMs must be a number of ms > 0/,
+      );
+      expect(server.seen).toHaveLength(0);
+    });
+
     it('fails with a 502 generation_failed for an engine 500, without a retry', async () => {
       server.script(json(500, { error: 'decode failed', error_type: 'generation_failed' }));
 
