@@ -7,8 +7,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { encodeHeader, encodeTensorData } from './gguf.js';
@@ -30,6 +30,9 @@ export interface WrittenDevModel {
   /** Number of tokens, the three special ones included. */
   vocabularySize: number;
 }
+
+// A write takes well under a second; a temporary file this old was left by a killed process.
+const ABANDONED_AFTER_MS = 10 * 60 * 1000;
 
 /** The repository root: the nearest folder above this module with a package.json. */
 function repositoryRoot(): string {
@@ -111,8 +114,23 @@ export async function ensureDevModel(path: string = defaultDevModelPath()): Prom
   const target = resolve(path);
 
   if ((await readGeneratorVersion(target)) !== DEV_MODEL_GENERATOR_VERSION) {
+    await removeAbandonedWrites(target);
     await writeDevModel(target);
   }
 
   return target;
+}
+
+/** Removes temporary files of writes to the target that a killed process left long ago. */
+async function removeAbandonedWrites(target: string): Promise<void> {
+  const prefix = `${basename(target)}.`;
+  const names = await readdir(dirname(target)).catch(() => [] as string[]);
+
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+
+    const path = join(dirname(target), name);
+    const modified = await stat(path).then((info) => info.mtimeMs, () => Date.now());
+    if (Date.now() - modified > ABANDONED_AFTER_MS) await rm(path, { force: true });
+  }
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,29 @@ describe('Function: ensureDevModel', () => {
 
     expect(await readGeneratorVersion(target)).toBe(DEV_MODEL_GENERATOR_VERSION);
     expect(await sha256(target)).toBe(expectedSha256);
+  });
+
+  it('removes temporary files a killed write left long ago, and keeps recent ones', async () => {
+    // Prepare: one abandoned an hour ago, one still being written, one of another file.
+    const room = join(folder, 'abandoned');
+    const target = join(room, 'adcopy-dev.gguf');
+    await mkdir(room);
+    await writeFile(join(room, 'adcopy-dev.gguf.123.old.tmp'), 'half');
+    await writeFile(join(room, 'adcopy-dev.gguf.456.new.tmp'), 'half');
+    await writeFile(join(room, 'other.gguf.789.old.tmp'), 'half');
+    const anHourAgo = new Date(Date.now() - 60 * 60 * 1000);
+    await utimes(join(room, 'adcopy-dev.gguf.123.old.tmp'), anHourAgo, anHourAgo);
+    await utimes(join(room, 'other.gguf.789.old.tmp'), anHourAgo, anHourAgo);
+
+    // Act
+    await ensureDevModel(target);
+
+    // Assess
+    expect((await readdir(room)).sort()).toEqual([
+      'adcopy-dev.gguf',
+      'adcopy-dev.gguf.456.new.tmp',
+      'other.gguf.789.old.tmp',
+    ]);
   });
 
   it('gives every parallel process a whole file and leaves no temporary files', async () => {
