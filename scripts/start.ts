@@ -7,7 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { createApiDeps, readApiConfig, startApi } from '../functions/api/index.js';
-import { createLogger } from '../layers/observability/index.js';
+import { startLocalBatchTrigger } from '../functions/batch/index.js';
+import { HttpEngine } from '../layers/engine-client/index.js';
+import { createLogger, fieldLogger } from '../layers/observability/index.js';
 
 const logger = createLogger('adcopy-start');
 const ENGINE_READY_TIMEOUT_MS = 180_000;
@@ -32,16 +34,23 @@ async function main(): Promise<void> {
 
   await waitForEngine(engineUrl, engine);
   const config = readApiConfig({ ...process.env, ENGINE_URL: engineUrl });
-  const api = await startApi(createApiDeps(config, { logger }), {
+  const deps = createApiDeps(config, { logger });
+  const api = await startApi(deps, {
     host: process.env.HOST ?? '127.0.0.1',
     port: Number(process.env.PORT ?? 8787),
   });
+  // Batch jobs share the API's cache, so a brief already answered over HTTP costs nothing.
+  const batch = await startLocalBatchTrigger({
+    engine: new HttpEngine({ baseUrl: engineUrl, logger: fieldLogger(logger) }),
+    logger,
+    cache: deps.cache,
+  });
 
-  printWelcome(api.url);
+  printWelcome(api.url, batch.endpoint, batch.bucket);
   const shutdown = async (signal: string) => {
     logger.info('stopping', { signal });
     stopEngine();
-    await api.close();
+    await Promise.all([api.close(), batch.close()]);
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -76,14 +85,17 @@ async function waitForEngine(engineUrl: string, engine: ChildProcess | undefined
   throw new Error(`the engine at ${engineUrl} did not become ready`);
 }
 
-function printWelcome(apiUrl: string): void {
+function printWelcome(apiUrl: string, s3Endpoint: string, bucket: string): void {
   const body = JSON.stringify(SAMPLE_BRIEF).replaceAll("'", "'\\''");
   process.stdout.write(
     [
       '',
-      `adcopy is up: API ${apiUrl}  (docs: ${apiUrl}/docs)`,
+      `adcopy is up: API ${apiUrl}  (reference: ${apiUrl}/docs)`,
       'Try:',
       `  curl -s ${apiUrl}/v1/copies -H 'content-type: application/json' -d '${body}'`,
+      `Batch: put a JSONL file of briefs under s3://${bucket}/batch/input/ at ${s3Endpoint}`,
+      `  (for example: aws --endpoint-url ${s3Endpoint} s3 cp briefs.jsonl s3://${bucket}/batch/input/)`,
+      `  results appear under s3://${bucket}/batch/output/<job>/`,
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),
