@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -76,10 +77,20 @@ export class ServiceMonitoring extends Construct {
     super(scope, id);
     const thresholds = props.thresholds ?? {};
 
+    // A key of our own: the AWS managed SNS key does not let CloudWatch publish alarms.
+    const topicKey = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'adcopy alarm topic',
+      enableKeyRotation: true,
+    });
+    topicKey.grant(
+      new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+    );
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'adcopy alarms',
       enforceSSL: true,
-      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+      masterKey: topicKey,
     });
     if (props.alarmEmail) {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));

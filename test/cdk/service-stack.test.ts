@@ -323,6 +323,23 @@ describe('Construct: CopyApi', () => {
     expect(secretRead?.Resource).toEqual({ Ref: expect.stringMatching(/^ApiApiKeys/) });
   });
 
+  it('lets only this CloudFront distribution call the function URL', () => {
+    const apiFunction = { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiHandler'), 'FunctionArn'] };
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission', {
+      Properties: { FunctionName: apiFunction },
+    })) as any[];
+    expect(permissions.map((permission) => permission.Properties.Action).sort()).toEqual([
+      'lambda:InvokeFunction',
+      'lambda:InvokeFunctionUrl',
+    ]);
+    const distributionId = onlyId('AWS::CloudFront::Distribution');
+    for (const permission of permissions) {
+      expect(permission.Properties.Principal).toBe('cloudfront.amazonaws.com');
+      const sourceParts = permission.Properties.SourceArn['Fn::Join'][1];
+      expect(sourceParts).toContainEqual({ Ref: distributionId });
+    }
+  });
+
   it('starts the key secret with an entry no key matches, so the API is never open', () => {
     const secret = onlyResource(template, 'AWS::SecretsManager::Secret');
     expect(secret.SecretString).toBe(`unset:${'0'.repeat(64)}`);
@@ -473,5 +490,16 @@ describe('Construct: ServiceMonitoring', () => {
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/AlarmTopic/) }]);
     }
+  });
+
+  it('encrypts the alarm topic with a key CloudWatch may use', () => {
+    const topic = onlyResource(template, 'AWS::SNS::Topic');
+    const keyId = topic.KmsMasterKeyId['Fn::GetAtt'][0];
+    const keyPolicy = template.toJSON().Resources[keyId].Properties.KeyPolicy.Statement;
+    expect(keyPolicy).toContainEqual(expect.objectContaining({
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    }));
   });
 });
