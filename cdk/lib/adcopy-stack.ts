@@ -155,6 +155,9 @@ export class AdcopyStack extends Stack {
       }),
       variants: this.variantsWithWeights(variants),
       instanceType,
+      // SageMaker will not change the instance type of a variant registered for scaling; a
+      // name that follows the type makes such a change a replacement instead of a failed update.
+      endpointName: `${this.stackName}-${instanceType.replace(/^ml\./, '').replace(/\./g, '-')}`,
       modelFileName: props.modelFileName,
       initialInstanceCount: props.scaling?.minInstances ?? DEFAULT_SCALING.minInstances,
     });

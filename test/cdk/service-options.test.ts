@@ -79,6 +79,12 @@ describe('Option: scaling, instance type, variants and batch numbers from contex
     ]);
   });
 
+  it('names the endpoint after the instance type, so changing it replaces the endpoint', () => {
+    template.hasResourceProperties('AWS::SageMaker::Endpoint', {
+      EndpointName: 'Adcopy-g5-12xlarge',
+    });
+  });
+
   it('scales between the given bounds and scales thresholds by the 4 GPUs and 48 vCPUs', () => {
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       MinCapacity: 3,

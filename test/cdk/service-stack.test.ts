@@ -88,6 +88,7 @@ describe('Construct: InferenceEndpoint', () => {
         ModelDataDownloadTimeoutInSeconds: 1200,
       });
     }
+    expect(onlyResource(template, 'AWS::SageMaker::Endpoint').EndpointName).toBe('Adcopy-g5-xlarge');
   });
 
   it('reads the weights uncompressed from the S3 prefix, the challenger falling back', () => {
