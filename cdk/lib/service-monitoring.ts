@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -81,6 +81,8 @@ export class ServiceMonitoring extends Construct {
     const topicKey = new kms.Key(this, 'AlarmTopicKey', {
       description: 'adcopy alarm topic',
       enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
     });
     topicKey.grant(
       new iam.ServicePrincipal('cloudwatch.amazonaws.com'),

@@ -1,4 +1,4 @@
-import { Names } from 'aws-cdk-lib';
+import { Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -39,7 +39,10 @@ export class SharedCache extends Construct {
     });
     this.vpc.addFlowLog('FlowLogs', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(
-        new logs.LogGroup(this, 'FlowLogGroup', { retention: logs.RetentionDays.ONE_MONTH }),
+        new logs.LogGroup(this, 'FlowLogGroup', {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
       ),
       trafficType: ec2.FlowLogTrafficType.REJECT,
     });

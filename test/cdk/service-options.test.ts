@@ -121,6 +121,16 @@ describe('Option: scaling, instance type, variants and batch numbers from contex
   });
 });
 
+describe('Option: retainData=true', () => {
+  it('keeps both buckets and their objects on destroy', () => {
+    const { template } = synthService({ context: { retainData: 'true' } });
+
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket')) as any[];
+    expect(buckets.map((bucket) => bucket.DeletionPolicy)).toEqual(['Retain', 'Retain']);
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+});
+
 describe('Option: region', () => {
   it('keeps the web ACL in us-east-1 and reads its ARN across regions', () => {
     // GIVEN a service in eu-west-1

@@ -60,6 +60,13 @@ describe('Stack: Adcopy (defaults)', () => {
     template.resourceCountIs('AWS::ElastiCache::ServerlessCache', 0);
   });
 
+  it('leaves nothing behind on destroy: buckets, logs and the key go with the stack', () => {
+    const retained = Object.entries(template.toJSON().Resources)
+      .filter(([, resource]: [string, any]) => resource.DeletionPolicy === 'Retain')
+      .map(([id]) => id);
+    expect(retained).toEqual([]);
+  });
+
   it('takes the weights prefixes as deploy-time parameters, the challenger one optional', () => {
     template.hasParameter('ModelDataUrl', { Type: 'String', Default: Match.absent() });
     template.hasParameter('ChallengerModelDataUrl', { Type: 'String', Default: '' });

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -45,6 +45,8 @@ export interface AdcopyFunctionProps extends FunctionSourceProps {
 export function adcopyFunction(scope: Construct, id: string, props: AdcopyFunctionProps) {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
     retention: logs.RetentionDays.ONE_MONTH,
+    // `cdk destroy` removes the service whole; logs are not kept past it.
+    removalPolicy: RemovalPolicy.DESTROY,
   });
 
   const fn = new nodejs.NodejsFunction(scope, id, {
