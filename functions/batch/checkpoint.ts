@@ -50,9 +50,12 @@ export function jobIdentity(source: Record<string, string | undefined>): JobIden
 
   // S3 jobs keep the key's folders under batch/input/; local files keep their file name.
   const key = kept.key ?? '';
-  const base = kept.bucket === undefined
-    ? basename(kept.path ?? 'input')
-    : key.startsWith(BATCH_INPUT_PREFIX) ? key.slice(BATCH_INPUT_PREFIX.length) : key;
+  const base =
+    kept.bucket === undefined
+      ? basename(kept.path ?? 'input')
+      : key.startsWith(BATCH_INPUT_PREFIX)
+        ? key.slice(BATCH_INPUT_PREFIX.length)
+        : key;
   const stem = base.replace(/\.jsonl?$/i, '');
   return { id, name: `${stem}-${id}`, source: kept };
 }
@@ -93,7 +96,10 @@ export interface Checkpoint {
 }
 
 /** Reads a job's checkpoint; one for another job in the same folder is an error that says so. */
-export async function loadCheckpoint(store: JobStore, jobId: string): Promise<Checkpoint | undefined> {
+export async function loadCheckpoint(
+  store: JobStore,
+  jobId: string,
+): Promise<Checkpoint | undefined> {
   const text = await store.readText(JOB_FILES.checkpoint);
   if (text === undefined) return undefined;
 

@@ -19,11 +19,18 @@ import { jobIdentity, type JobIdentity } from './checkpoint.js';
 import { batchJobOptionsFromEnv, s3ClientFromEnv } from './config.js';
 import { BATCH_OUTPUT_PREFIX } from './events.js';
 import { runBatchJob, type JobOutcome, type JobProgress } from './job.js';
-import { FileInputSource, FsJobStore, S3InputSource, S3JobStore, type InputSource, type JobStore } from
-  './store.js';
+import {
+  FileInputSource,
+  FsJobStore,
+  S3InputSource,
+  S3JobStore,
+  type InputSource,
+  type JobStore,
+} from './store.js';
 import { attributeLogger, createBatchPipeline } from './wiring.js';
 
-const USAGE = 'usage: npm run batch -- --input <file|s3://bucket/key> [--out <dir|s3://bucket/prefix>] ' +
+const USAGE =
+  'usage: npm run batch -- --input <file|s3://bucket/key> [--out <dir|s3://bucket/prefix>] ' +
   '[--concurrency N]';
 
 /** The command line, checked. */
@@ -43,16 +50,23 @@ interface JobPlace {
 function parseCliArgs(argv: string[]): CliArgs {
   const { values } = parseArgs({
     args: argv,
-    options: { input: { type: 'string' }, out: { type: 'string' }, concurrency: { type: 'string' } },
+    options: {
+      input: { type: 'string' },
+      out: { type: 'string' },
+      concurrency: { type: 'string' },
+    },
     strict: true,
   });
-  if (values.input === undefined || values.input === '') throw new Error(`--input is required\n${USAGE}`);
+  if (values.input === undefined || values.input === '')
+    throw new Error(`--input is required\n${USAGE}`);
 
   const args: CliArgs = { input: values.input };
   if (values.out !== undefined) args.out = values.out;
   if (values.concurrency !== undefined) {
     if (!/^[1-9]\d{0,3}$/.test(values.concurrency)) {
-      throw new Error(`--concurrency must be a whole number from 1 to 9999, got ${values.concurrency}`);
+      throw new Error(
+        `--concurrency must be a whole number from 1 to 9999, got ${values.concurrency}`,
+      );
     }
     args.concurrency = Number(values.concurrency);
   }
@@ -78,10 +92,15 @@ async function placeJob(args: CliArgs, s3: () => S3Client): Promise<JobPlace> {
   if (source !== undefined) {
     if (source.key === '') throw new Error(`--input ${args.input} names no object`);
     const input = await S3InputSource.open(s3(), source);
-    const job = jobIdentity({ ...source, eTag: input.object.eTag, versionId: input.object.versionId });
-    const store = args.out === undefined
-      ? new S3JobStore(s3(), source.bucket, `${BATCH_OUTPUT_PREFIX}${job.name}/`)
-      : storeFor(args.out, s3);
+    const job = jobIdentity({
+      ...source,
+      eTag: input.object.eTag,
+      versionId: input.object.versionId,
+    });
+    const store =
+      args.out === undefined
+        ? new S3JobStore(s3(), source.bucket, `${BATCH_OUTPUT_PREFIX}${job.name}/`)
+        : storeFor(args.out, s3);
     return { job, input, store };
   }
 
@@ -89,9 +108,10 @@ async function placeJob(args: CliArgs, s3: () => S3Client): Promise<JobPlace> {
   const path = resolve(args.input);
   const input = await FileInputSource.open(path);
   const job = jobIdentity({ path, eTag: `${input.size}-${Math.round(input.modifiedMs)}` });
-  const store = args.out === undefined
-    ? new FsJobStore(`${path.replace(/\.jsonl?$/i, '')}.out`)
-    : storeFor(args.out, s3);
+  const store =
+    args.out === undefined
+      ? new FsJobStore(`${path.replace(/\.jsonl?$/i, '')}.out`)
+      : storeFor(args.out, s3);
   return { job, input, store };
 }
 
@@ -99,15 +119,21 @@ async function placeJob(args: CliArgs, s3: () => S3Client): Promise<JobPlace> {
 async function engineFor(logger: Logger): Promise<{ engine: Engine; close: () => Promise<void> }> {
   const url = process.env.ENGINE_URL?.trim();
   const clientLogger = attributeLogger(logger);
-  if (url) return { engine: new HttpEngine({ baseUrl: url, logger: clientLogger }), close: async () => undefined };
+  if (url)
+    return {
+      engine: new HttpEngine({ baseUrl: url, logger: clientLogger }),
+      close: async () => undefined,
+    };
 
   let modelPath = process.env.MODEL_PATH;
   let modelId: string | undefined;
   if (!modelPath) {
     modelPath = await ensureDevModel();
     modelId = `${DEV_MODEL_NAME} (${RANDOM_WEIGHTS_NOTE})`;
-    process.stderr.write('ENGINE_URL and MODEL_PATH are unset: using the dev model, which has random ' +
-      'weights and writes random text.\n');
+    process.stderr.write(
+      'ENGINE_URL and MODEL_PATH are unset: using the dev model, which has random ' +
+        'weights and writes random text.\n',
+    );
   }
   const running = await startEngine({
     ...engineOptionsFromEnv(),
@@ -117,22 +143,30 @@ async function engineFor(logger: Logger): Promise<{ engine: Engine; close: () =>
     emfIntervalMs: 0,
     logger: clientLogger,
   });
-  return { engine: new HttpEngine({ baseUrl: running.url, logger: clientLogger }), close: () => running.close() };
+  return {
+    engine: new HttpEngine({ baseUrl: running.url, logger: clientLogger }),
+    close: () => running.close(),
+  };
 }
 
 function progressBar(size: number): { update: (progress: JobProgress) => void; stop: () => void } {
-  const bar = new cliProgress.SingleBar({
-    format: 'batch |{bar}| {percentage}% | {lines} lines | {results} results | {errors} errors | ' +
-      'ETA {eta_formatted}',
-    hideCursor: true,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      format:
+        'batch |{bar}| {percentage}% | {lines} lines | {results} results | {errors} errors | ' +
+        'ETA {eta_formatted}',
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(Math.max(size, 1), 0, { lines: 0, results: 0, errors: 0 });
   return {
-    update: (progress) => bar.update(progress.bytes_done, {
-      lines: progress.lines_done,
-      results: progress.counts.results,
-      errors: progress.counts.errors,
-    }),
+    update: (progress) =>
+      bar.update(progress.bytes_done, {
+        lines: progress.lines_done,
+        results: progress.counts.results,
+        errors: progress.counts.errors,
+      }),
     stop: () => bar.stop(),
   };
 }
@@ -142,16 +176,22 @@ function describeOutcome(outcome: JobOutcome, store: JobStore): string {
     case 'completed':
     case 'already_completed': {
       const { counts, copies } = outcome.report;
-      const again = outcome.status === 'already_completed'
-        ? ' (already done earlier: remove the output folder to run it again)' : '';
-      return `done${again}: ${counts.results} results, ${counts.errors} errors, ` +
-        `${copies.copies_per_hour ?? 0} copies/hour\noutputs: ${store.location}`;
+      const again =
+        outcome.status === 'already_completed'
+          ? ' (already done earlier: remove the output folder to run it again)'
+          : '';
+      return (
+        `done${again}: ${counts.results} results, ${counts.errors} errors, ` +
+        `${copies.copies_per_hour ?? 0} copies/hour\noutputs: ${store.location}`
+      );
     }
     case 'busy':
       return `another run holds this job (${store.location}); try again when it ends`;
     case 'interrupted':
-      return `stopped (${outcome.reason}) after line ${outcome.progress.lines_done}; ` +
-        'run the same command again to resume';
+      return (
+        `stopped (${outcome.reason}) after line ${outcome.progress.lines_done}; ` +
+        'run the same command again to resume'
+      );
   }
 }
 
@@ -199,7 +239,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  process.stderr.write(`batch: ${(error as Error).message}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`batch: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);

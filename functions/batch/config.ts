@@ -22,12 +22,19 @@ export const BATCH_ENV = {
   S3_ENDPOINT: 'an S3-compatible endpoint (local s3rver); unset uses AWS',
 } as const;
 
-function wholeNumber(env: NodeJS.ProcessEnv, name: keyof typeof BATCH_ENV, min: number): number | undefined {
+function wholeNumber(
+  env: NodeJS.ProcessEnv,
+  name: keyof typeof BATCH_ENV,
+  min: number,
+): number | undefined {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return undefined;
 
   const value = /^\d+$/.test(raw) ? Number.parseInt(raw, 10) : Number.NaN;
-  if (!(value >= min)) throw new Error(`${name} must be a whole number of at least ${min}, got ${JSON.stringify(raw)}`);
+  if (!(value >= min))
+    throw new Error(
+      `${name} must be a whole number of at least ${min}, got ${JSON.stringify(raw)}`,
+    );
   return value;
 }
 

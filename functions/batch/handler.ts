@@ -35,20 +35,26 @@ export interface ObjectOutcome {
 export type BatchHandlerResult = SQSBatchResponse & { objects: ObjectOutcome[] };
 
 /** The handler `createBatchHandler` returns. */
-export type BatchHandler = (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) =>
-  Promise<BatchHandlerResult>;
+export type BatchHandler = (
+  event: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<BatchHandlerResult>;
 
 /** Thrown for a direct S3 invocation whose job must run again (Lambda retries async events). */
 export class BatchIncompleteError extends Error {
   override readonly name = 'BatchIncompleteError';
 
   constructor(readonly objects: ObjectOutcome[]) {
-    super(`batch jobs incomplete: ${objects.map((o) => `${o.key} (${o.reason ?? o.status})`).join(', ')}`);
+    super(
+      `batch jobs incomplete: ${objects.map((o) => `${o.key} (${o.reason ?? o.status})`).join(', ')}`,
+    );
   }
 }
 
 function errorName(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;
+  return typeof error === 'object' && error !== null
+    ? (error as { name?: string }).name
+    : undefined;
 }
 
 /**
@@ -84,10 +90,25 @@ export function createBatchHandler<TBrief>(deps: BatchHandlerDeps<TBrief>): Batc
     const job = jobIdentity({ bucket: ref.bucket, key: ref.key, eTag, versionId });
     const store = new S3JobStore(deps.s3, ref.bucket, `${BATCH_OUTPUT_PREFIX}${job.name}/`);
     const remaining = context?.getRemainingTimeInMillis.bind(context);
-    const options = { ...deps.jobOptions, ...(remaining === undefined ? {} : { remainingTimeMs: remaining }) };
+    const options = {
+      ...deps.jobOptions,
+      ...(remaining === undefined ? {} : { remainingTimeMs: remaining }),
+    };
 
-    const outcome = await runBatchJob({ job, input, store, pipeline: deps.pipeline, logger: deps.logger, options });
-    const result: ObjectOutcome = { bucket: ref.bucket, key: ref.key, status: outcome.status, job: job.name };
+    const outcome = await runBatchJob({
+      job,
+      input,
+      store,
+      pipeline: deps.pipeline,
+      logger: deps.logger,
+      options,
+    });
+    const result: ObjectOutcome = {
+      bucket: ref.bucket,
+      key: ref.key,
+      status: outcome.status,
+      job: job.name,
+    };
     if (outcome.status === 'interrupted') result.reason = outcome.reason;
     return result;
   }
@@ -99,7 +120,12 @@ export function createBatchHandler<TBrief>(deps: BatchHandlerDeps<TBrief>): Batc
 
     const run = runObject(ref, context).catch((error: unknown): ObjectOutcome => {
       deps.logger.error('batch job failed', { key: ref.key, error: error as Error });
-      return { bucket: ref.bucket, key: ref.key, status: 'failed', reason: (error as Error).message };
+      return {
+        bucket: ref.bucket,
+        key: ref.key,
+        status: 'failed',
+        reason: (error as Error).message,
+      };
     });
     running.set(key, run);
     try {

@@ -14,7 +14,12 @@ export {
   type RecordDecision,
   type SkippedRecord,
 } from './events.js';
-export { DEFAULT_MAX_LINE_BYTES, splitLines, type InputLine, type LineSplitOptions } from './lines.js';
+export {
+  DEFAULT_MAX_LINE_BYTES,
+  splitLines,
+  type InputLine,
+  type LineSplitOptions,
+} from './lines.js';
 export { JOB_FILES, jobIdentity, type Checkpoint, type JobIdentity } from './checkpoint.js';
 export {
   runBatchJob,
@@ -26,7 +31,12 @@ export {
   type JobReport,
 } from './job.js';
 export { DEFAULT_PART_BYTES, MIN_PART_BYTES } from './output.js';
-export { classifyFailure, type BatchPipeline, type BriefIssue, type FailureKind } from './pipeline.js';
+export {
+  classifyFailure,
+  type BatchPipeline,
+  type BriefIssue,
+  type FailureKind,
+} from './pipeline.js';
 export {
   FileInputSource,
   FsJobStore,

@@ -19,8 +19,14 @@ import {
 import { DEFAULT_MAX_LINE_BYTES, splitLines, type InputLine } from './lines.js';
 import { DEFAULT_PART_BYTES, JsonlOutput } from './output.js';
 import { classifyFailure, type BatchPipeline, type BriefIssue } from './pipeline.js';
-import { emptyCounters, recordCopy, recordError, recordLatency, summarise, type JobCounters } from
-  './stats.js';
+import {
+  emptyCounters,
+  recordCopy,
+  recordError,
+  recordLatency,
+  summarise,
+  type JobCounters,
+} from './stats.js';
 import type { InputSource, JobStore } from './store.js';
 import { EngineThrottle } from './throttle.js';
 
@@ -41,7 +47,7 @@ export interface BatchJobOptions {
   progressIntervalMs?: number;
   /** Time left before the host stops this run (Lambda's `getRemainingTimeInMillis`). */
   remainingTimeMs?: () => number;
-  /** Stop taking lines when this much time is left; in-flight calls are cut at half. @default 60 s */
+  /** Stop taking lines when this much time is left; in-flight calls are cut at half. @default 60s */
   stopMarginMs?: number;
   /** Stops the run gracefully: no new lines, in-flight ones finish, then a checkpoint. */
   signal?: AbortSignal;
@@ -49,7 +55,7 @@ export interface BatchJobOptions {
   engineAttempts?: number;
   /** First back-off after an engine fault; doubles per try, with jitter. @default 500 ms */
   retryBaseMs?: number;
-  /** How long a worker's claim on a job lasts without a deadline (renewed as it runs). @default 5 min */
+  /** How long a worker's claim lasts without a deadline (renewed as it runs). @default 5 min */
   leaseMs?: number;
   /** Called with the progress figures whenever they are saved (the CLI's progress bar). */
   onProgress?: (progress: JobProgress) => void;
@@ -151,7 +157,9 @@ function describeIssues(issues: BriefIssue[]): string {
 
 /** One run of one job; `runBatchJob` below is its public face. */
 class JobRun<TBrief> {
-  private readonly options: Required<Omit<BatchJobOptions, 'remainingTimeMs' | 'signal' | 'onProgress'>>;
+  private readonly options: Required<
+    Omit<BatchJobOptions, 'remainingTimeMs' | 'signal' | 'onProgress'>
+  >;
   private readonly throttle: EngineThrottle;
   private readonly lease: JobLease;
   private readonly inflight = new AbortController();
@@ -250,7 +258,8 @@ class JobRun<TBrief> {
 
   /** Starts one line; blank and broken lines settle at once, briefs once the pipeline answers. */
   private async start(line: InputLine): Promise<Pending> {
-    if (line.kind !== 'text') return { line, outcome: this.outcomeOfRaw(line), settled: Promise.resolve() };
+    if (line.kind !== 'text')
+      return { line, outcome: this.outcomeOfRaw(line), settled: Promise.resolve() };
 
     let raw: unknown;
     try {
@@ -297,7 +306,11 @@ class JobRun<TBrief> {
       return lineError(line.line, 'invalid_utf8', 'line is not valid UTF-8');
     }
     const limit = this.options.maxLineBytes;
-    return lineError(line.line, 'line_too_large', `line is ${line.bytes} bytes; the limit is ${limit}`);
+    return lineError(
+      line.line,
+      'line_too_large',
+      `line is ${line.bytes} bytes; the limit is ${limit}`,
+    );
   }
 
   /** Sends one brief through the pipeline, backing off through throttles and engine faults. */
@@ -326,7 +339,8 @@ class JobRun<TBrief> {
         if (failure.kind === 'line_rejected') {
           return lineError(line, failure.reason, failure.message, raw);
         }
-        if (failure.kind === 'stopped') return { kind: 'fault', reason: 'stopped', message: failure.message };
+        if (failure.kind === 'stopped')
+          return { kind: 'fault', reason: 'stopped', message: failure.message };
 
         this.counters.engineRetries += 1;
         if (failure.kind === 'engine_overloaded') {
@@ -337,7 +351,11 @@ class JobRun<TBrief> {
           faults += 1;
           if (faults < maxFaults) {
             this.throttle.pause(this.backoffMs(faults, failure.retryAfterS));
-            this.log('warn', 'engine fault; backing off', { line, reason: failure.reason, tries: faults });
+            this.log('warn', 'engine fault; backing off', {
+              line,
+              reason: failure.reason,
+              tries: faults,
+            });
             continue;
           }
         }
@@ -362,7 +380,10 @@ class JobRun<TBrief> {
     }
   }
 
-  private async commit(line: InputLine, outcome: Exclude<LineOutcome, { kind: 'fault' }>): Promise<void> {
+  private async commit(
+    line: InputLine,
+    outcome: Exclude<LineOutcome, { kind: 'fault' }>,
+  ): Promise<void> {
     let sentPart = false;
     if (outcome.kind === 'blank') {
       this.counters.blank += 1;
@@ -383,7 +404,8 @@ class JobRun<TBrief> {
     if (sentPart || now - this.lastCheckpointAt >= this.options.checkpointIntervalMs) {
       await this.checkpoint('running');
     }
-    if (now - this.lastProgressAt >= this.options.progressIntervalMs) await this.saveProgress('running');
+    if (now - this.lastProgressAt >= this.options.progressIntervalMs)
+      await this.saveProgress('running');
   }
 
   private stopReason(): string | undefined {
@@ -395,7 +417,8 @@ class JobRun<TBrief> {
 
   /** Cuts in-flight calls when the host's deadline is close; their lines are redone on resume. */
   private watchDeadline(): void {
-    if (this.remainingMs() < this.options.stopMarginMs / 2) this.inflight.abort(new Error('deadline'));
+    if (this.remainingMs() < this.options.stopMarginMs / 2)
+      this.inflight.abort(new Error('deadline'));
   }
 
   private remainingMs(): number {
@@ -423,7 +446,10 @@ class JobRun<TBrief> {
     await this.deps.store.writeText(JOB_FILES.report, `${JSON.stringify(report, null, 2)}\n`);
     await this.deps.store.remove(JOB_FILES.checkpoint);
     await this.saveProgress('completed');
-    this.log('info', 'batch job completed', { ...report.counts, copies_per_hour: report.copies.copies_per_hour });
+    this.log('info', 'batch job completed', {
+      ...report.counts,
+      copies_per_hour: report.copies.copies_per_hour,
+    });
     return { status: 'completed', report };
   }
 
@@ -449,7 +475,9 @@ class JobRun<TBrief> {
 
     const report = JSON.parse(text) as JobReport;
     if (report.job?.id !== this.deps.job.id) {
-      throw new Error(`${this.deps.store.location} holds the report of another job (${report.job?.id})`);
+      throw new Error(
+        `${this.deps.store.location} holds the report of another job (${report.job?.id})`,
+      );
     }
     return report;
   }
@@ -489,7 +517,11 @@ class JobRun<TBrief> {
   }
 
   private log(level: 'info' | 'warn', message: string, extra: Record<string, unknown>): void {
-    this.deps.logger[level](message, { job_id: this.deps.job.id, job: this.deps.job.name, ...extra });
+    this.deps.logger[level](message, {
+      job_id: this.deps.job.id,
+      job: this.deps.job.name,
+      ...extra,
+    });
   }
 }
 

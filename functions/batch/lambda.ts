@@ -20,12 +20,17 @@ let batchHandler: BatchHandler | undefined;
 function engineFromEnv(env: NodeJS.ProcessEnv): Engine {
   const endpointName = env.SAGEMAKER_ENDPOINT_NAME?.trim();
   if (endpointName) return new SageMakerEngine({ endpointName, logger: layerLogger });
-  return new HttpEngine({ baseUrl: env.ENGINE_URL ?? 'http://127.0.0.1:8080', logger: layerLogger });
+  return new HttpEngine({
+    baseUrl: env.ENGINE_URL ?? 'http://127.0.0.1:8080',
+    logger: layerLogger,
+  });
 }
 
 function cacheFromEnv(env: NodeJS.ProcessEnv): ReadThroughCache {
   const url = env.REDIS_URL?.trim();
-  const store = url ? new RedisCacheStore({ url, logger: layerLogger }) : new MemoryCacheStore({ maxChars: 8_000_000 });
+  const store = url
+    ? new RedisCacheStore({ url, logger: layerLogger })
+    : new MemoryCacheStore({ maxChars: 8_000_000 });
   return new ReadThroughCache({ store, logger: layerLogger });
 }
 
@@ -33,7 +38,12 @@ function cacheFromEnv(env: NodeJS.ProcessEnv): ReadThroughCache {
 function buildHandler(): BatchHandler {
   const env = process.env;
   const pipeline = createBatchPipeline({ engine: engineFromEnv(env), cache: cacheFromEnv(env) });
-  return createBatchHandler({ s3: s3ClientFromEnv(env), pipeline, logger, jobOptions: batchJobOptionsFromEnv(env) });
+  return createBatchHandler({
+    s3: s3ClientFromEnv(env),
+    pipeline,
+    logger,
+    jobOptions: batchJobOptionsFromEnv(env),
+  });
 }
 
 /**

@@ -90,7 +90,9 @@ class LineAccumulator {
     } catch {
       return { ...position, kind: 'invalid_utf8' };
     }
-    return text.trim() === '' ? { ...position, kind: 'blank' } : { ...position, kind: 'text', text };
+    return text.trim() === ''
+      ? { ...position, kind: 'blank' }
+      : { ...position, kind: 'text', text };
   }
 }
 

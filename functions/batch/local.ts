@@ -65,7 +65,9 @@ export interface LocalBatchTrigger {
  * const trigger = await startLocalBatchTrigger({ engine: new HttpEngine({ baseUrl }), logger });
  * // aws --endpoint-url http://127.0.0.1:4569 s3 cp briefs.jsonl s3://adcopy-local/batch/input/
  */
-export async function startLocalBatchTrigger(options: LocalBatchTriggerOptions): Promise<LocalBatchTrigger> {
+export async function startLocalBatchTrigger(
+  options: LocalBatchTriggerOptions,
+): Promise<LocalBatchTrigger> {
   const bucket = options.bucket ?? LOCAL_BUCKET;
   const directory = resolve(options.directory ?? '.tmp/s3');
   const host = options.host ?? '127.0.0.1';
@@ -83,7 +85,10 @@ export async function startLocalBatchTrigger(options: LocalBatchTriggerOptions):
   const s3 = localS3ClientFor(endpoint);
 
   const stop = new AbortController();
-  const pipeline = createBatchPipeline({ engine: options.engine, ...(options.cache ? { cache: options.cache } : {}) });
+  const pipeline = createBatchPipeline({
+    engine: options.engine,
+    ...(options.cache ? { cache: options.cache } : {}),
+  });
   const handler = createBatchHandler({
     s3,
     pipeline,
@@ -93,14 +98,22 @@ export async function startLocalBatchTrigger(options: LocalBatchTriggerOptions):
 
   let queue: Promise<void> = Promise.resolve();
   const deliver = async (event: unknown, attempt: number): Promise<void> => {
-    const failed = await handler(event).then(() => false, (error: unknown) => {
-      options.logger.warn('local batch job incomplete', { error: (error as Error).message, attempt });
-      return true;
-    });
+    const failed = await handler(event).then(
+      () => false,
+      (error: unknown) => {
+        options.logger.warn('local batch job incomplete', {
+          error: (error as Error).message,
+          attempt,
+        });
+        return true;
+      },
+    );
     const redeliveries = options.maxRedeliveries ?? 10;
     if (!failed || stop.signal.aborted || attempt > redeliveries) return;
 
-    await sleep(options.retryDelayMs ?? 5000, undefined, { signal: stop.signal }).catch(() => undefined);
+    await sleep(options.retryDelayMs ?? 5000, undefined, { signal: stop.signal }).catch(
+      () => undefined,
+    );
     if (!stop.signal.aborted) await deliver(event, attempt + 1);
   };
   const onEvent = (event: S3rverEvent) => {
@@ -108,13 +121,20 @@ export async function startLocalBatchTrigger(options: LocalBatchTriggerOptions):
     const encoded = {
       Records: event.Records.map((record) => ({
         ...record,
-        s3: { ...record.s3, object: { ...record.s3.object, key: encodeS3EventKey(record.s3.object.key) } },
+        s3: {
+          ...record.s3,
+          object: { ...record.s3.object, key: encodeS3EventKey(record.s3.object.key) },
+        },
       })),
     };
     queue = queue.then(() => deliver(encoded, 1));
   };
   server.on('event', onEvent);
-  options.logger.info('local S3 with batch trigger', { endpoint, bucket, input_prefix: 'batch/input/' });
+  options.logger.info('local S3 with batch trigger', {
+    endpoint,
+    bucket,
+    input_prefix: 'batch/input/',
+  });
 
   return {
     endpoint,

@@ -12,8 +12,7 @@ export interface BriefIssue {
 
 /** The result of validating one line's brief. */
 export type BriefParseOutcome<TBrief> =
-  | { success: true; data: TBrief }
-  | { success: false; issues: BriefIssue[] };
+  { success: true; data: TBrief } | { success: false; issues: BriefIssue[] };
 
 /** Per-call options the pipeline accepts. */
 export interface GenerateOptions {
@@ -86,7 +85,12 @@ export function classifyFailure(error: unknown, stopping = false): ClassifiedFai
     return { kind: 'line_rejected', reason: lineReason ?? `rejected_${status}`, message };
   }
   if (status === 429 || reason === 'engine_throttled' || reason === 'queue_full') {
-    return { kind: 'engine_overloaded', reason: reason ?? 'engine_throttled', message, ...withHint };
+    return {
+      kind: 'engine_overloaded',
+      reason: reason ?? 'engine_throttled',
+      message,
+      ...withHint,
+    };
   }
   return { kind: 'engine_fault', reason: reason ?? 'unexpected_error', message, ...withHint };
 }

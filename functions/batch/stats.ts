@@ -39,11 +39,25 @@ export interface JobCounters {
 /** A fresh set of counters. */
 export function emptyCounters(): JobCounters {
   return {
-    lines: 0, blank: 0, results: 0, errors: 0, errorsByReason: {}, variants: 0, cached: 0,
-    degraded: 0, variantsChecked: 0, variantsCompliant: 0, violationsByCategory: {},
-    promptTokens: 0, completionTokens: 0, engineRetries: 0, runs: 0, activeMs: 0,
+    lines: 0,
+    blank: 0,
+    results: 0,
+    errors: 0,
+    errorsByReason: {},
+    variants: 0,
+    cached: 0,
+    degraded: 0,
+    variantsChecked: 0,
+    variantsCompliant: 0,
+    violationsByCategory: {},
+    promptTokens: 0,
+    completionTokens: 0,
+    engineRetries: 0,
+    runs: 0,
+    activeMs: 0,
     latencyBuckets: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0),
-    latencySumMs: 0, latencyMaxMs: 0,
+    latencySumMs: 0,
+    latencyMaxMs: 0,
   };
 }
 
@@ -124,7 +138,8 @@ function percentile(counters: JobCounters, fraction: number): number | null {
   let seen = 0;
   for (const [index, count] of counters.latencyBuckets.entries()) {
     seen += count;
-    if (seen >= rank) return Math.round(Math.min(LATENCY_BOUNDS_MS[index] ?? Infinity, counters.latencyMaxMs));
+    if (seen >= rank)
+      return Math.round(Math.min(LATENCY_BOUNDS_MS[index] ?? Infinity, counters.latencyMaxMs));
   }
   return Math.round(counters.latencyMaxMs);
 }
@@ -136,9 +151,8 @@ function perHour(count: number, ms: number): number | null {
 
 /** The figures `report.json` and the progress object show. */
 export function summarise(counters: JobCounters) {
-  const compliantShare = counters.variantsChecked === 0
-    ? null
-    : counters.variantsCompliant / counters.variantsChecked;
+  const compliantShare =
+    counters.variantsChecked === 0 ? null : counters.variantsCompliant / counters.variantsChecked;
   return {
     counts: {
       lines: counters.lines,

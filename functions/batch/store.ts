@@ -71,8 +71,11 @@ function httpStatusOf(error: unknown): number | undefined {
 }
 
 function isMissing(error: unknown): boolean {
-  return errorName(error) === 'NoSuchKey' || errorName(error) === 'NotFound' ||
-    httpStatusOf(error) === 404;
+  return (
+    errorName(error) === 'NoSuchKey' ||
+    errorName(error) === 'NotFound' ||
+    httpStatusOf(error) === 404
+  );
 }
 
 /** A read-back wait that lets a racing writer's PUT land before ours is confirmed. */
@@ -110,7 +113,9 @@ export class S3JobStore implements JobStore {
 
   async createExclusive(name: string, body: string): Promise<boolean> {
     try {
-      await this.s3.send(new PutObjectCommand({ ...this.address(name), Body: body, IfNoneMatch: '*' }));
+      await this.s3.send(
+        new PutObjectCommand({ ...this.address(name), Body: body, IfNoneMatch: '*' }),
+      );
     } catch (error) {
       if (httpStatusOf(error) === 412 || httpStatusOf(error) === 409) return false;
       throw error;
@@ -132,11 +137,22 @@ export class S3JobStore implements JobStore {
     return answer.UploadId;
   }
 
-  async uploadPart(name: string, uploadId: string, partNumber: number, body: Buffer): Promise<string> {
+  async uploadPart(
+    name: string,
+    uploadId: string,
+    partNumber: number,
+    body: Buffer,
+  ): Promise<string> {
     const answer = await this.s3.send(
-      new UploadPartCommand({ ...this.address(name), UploadId: uploadId, PartNumber: partNumber, Body: body }),
+      new UploadPartCommand({
+        ...this.address(name),
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: body,
+      }),
     );
-    if (answer.ETag === undefined) throw new Error(`S3 gave no ETag for part ${partNumber} of ${name}`);
+    if (answer.ETag === undefined)
+      throw new Error(`S3 gave no ETag for part ${partNumber} of ${name}`);
     return answer.ETag;
   }
 
@@ -151,7 +167,9 @@ export class S3JobStore implements JobStore {
   }
 
   async abortMultipart(name: string, uploadId: string): Promise<void> {
-    await this.s3.send(new AbortMultipartUploadCommand({ ...this.address(name), UploadId: uploadId }));
+    await this.s3.send(
+      new AbortMultipartUploadCommand({ ...this.address(name), UploadId: uploadId }),
+    );
   }
 
   private address(name: string): { Bucket: string; Key: string } {
@@ -210,14 +228,21 @@ export class FsJobStore implements JobStore {
     return uploadId;
   }
 
-  async uploadPart(name: string, uploadId: string, partNumber: number, body: Buffer): Promise<string> {
+  async uploadPart(
+    name: string,
+    uploadId: string,
+    partNumber: number,
+    body: Buffer,
+  ): Promise<string> {
     await writeFile(join(this.partsFolder(name, uploadId), String(partNumber)), body);
     return `${partNumber}:${body.length}`;
   }
 
   async completeMultipart(name: string, uploadId: string, parts: UploadedPart[]): Promise<void> {
     const path = join(this.folder, name);
-    const partPaths = parts.map((part) => join(this.partsFolder(name, uploadId), String(part.partNumber)));
+    const partPaths = parts.map((part) =>
+      join(this.partsFolder(name, uploadId), String(part.partNumber)),
+    );
     await pipeline(Readable.from(chainFiles(partPaths)), createWriteStream(`${path}.tmp`));
     await rename(`${path}.tmp`, path);
     await this.abortMultipart(name, uploadId);
@@ -257,7 +282,11 @@ export class S3InputSource implements InputSource {
     );
     const eTag = (head.ETag ?? object.eTag ?? '').replace(/"/g, '');
     const versioned = object.versionId ?? head.VersionId;
-    const pinned = { ...object, eTag, ...(versioned === undefined ? {} : { versionId: versioned }) };
+    const pinned = {
+      ...object,
+      eTag,
+      ...(versioned === undefined ? {} : { versionId: versioned }),
+    };
     return new S3InputSource(s3, pinned, head.ContentLength ?? 0);
   }
 

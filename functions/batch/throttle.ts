@@ -36,10 +36,7 @@ export class EngineThrottle {
   async acquire(signal?: AbortSignal): Promise<void> {
     while (this.inFlight >= this.limitNow) {
       signal?.throwIfAborted();
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        signal?.addEventListener('abort', () => resolve(), { once: true });
-      });
+      await this.nextWakeUp(signal);
     }
     signal?.throwIfAborted();
     this.inFlight += 1;
@@ -77,6 +74,22 @@ export class EngineThrottle {
   /** Pauses every caller for at least this long (an engine fault's back-off). */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+  }
+
+  /** Resolves when a slot may be free or the signal aborts; leaves no listener behind. */
+  private nextWakeUp(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const onAbort = () => {
+        this.waiters.splice(this.waiters.indexOf(wake), 1);
+        resolve();
+      };
+      const wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.waiters.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   private wakeOne(): void {

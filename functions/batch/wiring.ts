@@ -27,7 +27,8 @@ export interface BatchPipelineDeps {
  * @example const pipeline = createBatchPipeline({ engine: new HttpEngine({ baseUrl }) });
  */
 export function createBatchPipeline(deps: BatchPipelineDeps): BatchPipeline<Brief> {
-  const cache = deps.cache ??
+  const cache =
+    deps.cache ??
     new ReadThroughCache({ store: new MemoryCacheStore({ maxChars: BATCH_CACHE_MAX_CHARS }) });
   const copy = createCopyPipeline({ engine: deps.engine, cache });
   return {
@@ -42,9 +43,13 @@ export function createBatchPipeline(deps: BatchPipelineDeps): BatchPipeline<Brie
  */
 export function attributeLogger(logger: BatchLogger): EngineLogger & BatchLogger {
   return {
-    debug: (message: string, attributes?: Record<string, unknown>) => logger.debug(message, attributes ?? {}),
-    info: (message: string, attributes?: Record<string, unknown>) => logger.info(message, attributes ?? {}),
-    warn: (message: string, attributes?: Record<string, unknown>) => logger.warn(message, attributes ?? {}),
-    error: (message: string, attributes?: Record<string, unknown>) => logger.error(message, attributes ?? {}),
+    debug: (message: string, attributes?: Record<string, unknown>) =>
+      logger.debug(message, attributes ?? {}),
+    info: (message: string, attributes?: Record<string, unknown>) =>
+      logger.info(message, attributes ?? {}),
+    warn: (message: string, attributes?: Record<string, unknown>) =>
+      logger.warn(message, attributes ?? {}),
+    error: (message: string, attributes?: Record<string, unknown>) =>
+      logger.error(message, attributes ?? {}),
   } as EngineLogger & BatchLogger;
 }

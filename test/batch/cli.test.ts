@@ -51,7 +51,10 @@ describe('CLI: npm run batch', () => {
     expect(first.stdout).toContain('done: 2 results, 1 errors');
     expect(again.stdout).toContain('already done earlier');
     const results = readJsonl(await readFile(join(out, 'results.jsonl'), 'utf8'));
-    expect(results.map((r) => [r.line, r.id])).toEqual([[1, 'c1'], [3, 'c2']]);
+    expect(results.map((r) => [r.line, r.id])).toEqual([
+      [1, 'c1'],
+      [3, 'c2'],
+    ]);
     const errors = readJsonl(await readFile(join(out, 'errors.jsonl'), 'utf8'));
     expect(errors.map((e) => [e.line, e.reason])).toEqual([[2, 'invalid_json']]);
   });
@@ -67,8 +70,13 @@ describe('CLI: npm run batch', () => {
   });
 
   it('fails with the usage line when --input is missing', async () => {
-    const failure = await batchCli('--out', folder).catch((error: { code: number; stderr: string }) => error);
+    const failure = await batchCli('--out', folder).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
 
-    expect(failure).toMatchObject({ code: 1, stderr: expect.stringContaining('--input is required') });
+    expect(failure).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--input is required'),
+    });
   });
 });

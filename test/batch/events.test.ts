@@ -6,11 +6,18 @@ import {
   encodeS3EventKey,
 } from '../../functions/batch/index.js';
 
-function s3Record(key: string, eventName = 'ObjectCreated:Put', extra: Record<string, unknown> = {}) {
+function s3Record(
+  key: string,
+  eventName = 'ObjectCreated:Put',
+  extra: Record<string, unknown> = {},
+) {
   return {
     eventSource: 'aws:s3',
     eventName,
-    s3: { bucket: { name: 'adcopy-local' }, object: { key, eTag: 'abc123', sequencer: '01', ...extra } },
+    s3: {
+      bucket: { name: 'adcopy-local' },
+      object: { key, eTag: 'abc123', sequencer: '01', ...extra },
+    },
   };
 }
 
@@ -31,16 +38,43 @@ describe('Function: decodeBatchEvent', () => {
     const [message] = decodeBatchEvent({
       Records: [
         s3Record('batch/input/spring+launch.jsonl'),
-        s3Record('batch/input/big.jsonl', 'ObjectCreated:CompleteMultipartUpload', { eTag: 'd41d-3' }),
+        s3Record('batch/input/big.jsonl', 'ObjectCreated:CompleteMultipartUpload', {
+          eTag: 'd41d-3',
+        }),
         s3Record('batch/input/copied.jsonl', 'ObjectCreated:Copy', { versionId: 'v7' }),
       ],
     });
 
     expect(message?.messageId).toBeUndefined();
     expect(message?.decisions).toEqual([
-      { job: { bucket: 'adcopy-local', key: 'batch/input/spring launch.jsonl', eTag: 'abc123', sequencer: '01', eventName: 'ObjectCreated:Put' } },
-      { job: { bucket: 'adcopy-local', key: 'batch/input/big.jsonl', eTag: 'd41d-3', sequencer: '01', eventName: 'ObjectCreated:CompleteMultipartUpload' } },
-      { job: { bucket: 'adcopy-local', key: 'batch/input/copied.jsonl', eTag: 'abc123', versionId: 'v7', sequencer: '01', eventName: 'ObjectCreated:Copy' } },
+      {
+        job: {
+          bucket: 'adcopy-local',
+          key: 'batch/input/spring launch.jsonl',
+          eTag: 'abc123',
+          sequencer: '01',
+          eventName: 'ObjectCreated:Put',
+        },
+      },
+      {
+        job: {
+          bucket: 'adcopy-local',
+          key: 'batch/input/big.jsonl',
+          eTag: 'd41d-3',
+          sequencer: '01',
+          eventName: 'ObjectCreated:CompleteMultipartUpload',
+        },
+      },
+      {
+        job: {
+          bucket: 'adcopy-local',
+          key: 'batch/input/copied.jsonl',
+          eTag: 'abc123',
+          versionId: 'v7',
+          sequencer: '01',
+          eventName: 'ObjectCreated:Copy',
+        },
+      },
     ]);
   });
 
@@ -66,8 +100,16 @@ describe('Function: decodeBatchEvent', () => {
   it('unwraps S3 events carried in SQS messages and keeps each message id', () => {
     const event = {
       Records: [
-        { eventSource: 'aws:sqs', messageId: 'm-1', body: JSON.stringify({ Records: [s3Record('batch/input/a.jsonl')] }) },
-        { eventSource: 'aws:sqs', messageId: 'm-2', body: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }) },
+        {
+          eventSource: 'aws:sqs',
+          messageId: 'm-1',
+          body: JSON.stringify({ Records: [s3Record('batch/input/a.jsonl')] }),
+        },
+        {
+          eventSource: 'aws:sqs',
+          messageId: 'm-2',
+          body: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }),
+        },
         { eventSource: 'aws:sqs', messageId: 'm-3', body: 'not json' },
       ],
     };
@@ -76,7 +118,15 @@ describe('Function: decodeBatchEvent', () => {
 
     expect(messages.map((m) => m.messageId)).toEqual(['m-1', 'm-2', 'm-3']);
     expect(messages[0]?.decisions).toEqual([
-      { job: { bucket: 'adcopy-local', key: 'batch/input/a.jsonl', eTag: 'abc123', sequencer: '01', eventName: 'ObjectCreated:Put' } },
+      {
+        job: {
+          bucket: 'adcopy-local',
+          key: 'batch/input/a.jsonl',
+          eTag: 'abc123',
+          sequencer: '01',
+          eventName: 'ObjectCreated:Put',
+        },
+      },
     ]);
     expect(messages[1]?.decisions).toEqual([]);
     expect(messages[2]?.decisions).toEqual([{ skipped: { reason: 'not_s3_record' } }]);

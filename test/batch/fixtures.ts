@@ -4,10 +4,17 @@
  */
 import { parseBrief, type Brief } from '../../layers/copy/index.js';
 import { EngineError } from '../../layers/engine-client/index.js';
-import { encodeS3EventKey, type BatchLogger, type BatchPipeline } from '../../functions/batch/index.js';
+import {
+  encodeS3EventKey,
+  type BatchLogger,
+  type BatchPipeline,
+} from '../../functions/batch/index.js';
 
 /** The case brief B of shared/cases/README.md, with an id. */
-export function brief(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function brief(
+  id: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     id,
     brand: '山茶',
@@ -71,7 +78,10 @@ export function scriptedPipeline(script: Script = () => undefined, delayMs = 0):
         variants: Array.from({ length: brief.variants }, (_, index) => ({
           index,
           text: `${brief.product} ${index}`,
-          compliance: { ok: index !== 2, violations: index === 2 ? [{ category: 'absolute_terms' }] : [] },
+          compliance: {
+            ok: index !== 2,
+            violations: index === 2 ? [{ category: 'absolute_terms' }] : [],
+          },
         })),
       };
     },
@@ -80,22 +90,28 @@ export function scriptedPipeline(script: Script = () => undefined, delayMs = 0):
 
 /** An engine fault as the engine client raises it. */
 export function engineDown(): EngineError {
-  return new EngineError(503, 'engine_unavailable', 'engine is unavailable: loading', { retryable: true });
+  return new EngineError(503, 'engine_unavailable', 'engine is unavailable: loading', {
+    retryable: true,
+  });
 }
 
 /** A throttle as the engine client raises it, with no wait asked. */
 export function engineThrottled(): EngineError {
-  return new EngineError(503, 'engine_throttled', 'engine is throttling requests', { retryAfterS: 0 });
+  return new EngineError(503, 'engine_throttled', 'engine is throttling requests', {
+    retryAfterS: 0,
+  });
 }
 
 /** An S3 notification for one object, its key encoded as S3 encodes it. */
 export function s3Event(bucket: string, key: string, eventName = 'ObjectCreated:Put') {
   return {
-    Records: [{
-      eventSource: 'aws:s3',
-      eventName,
-      s3: { bucket: { name: bucket }, object: { key: encodeS3EventKey(key), sequencer: '0A1B' } },
-    }],
+    Records: [
+      {
+        eventSource: 'aws:s3',
+        eventName,
+        s3: { bucket: { name: bucket }, object: { key: encodeS3EventKey(key), sequencer: '0A1B' } },
+      },
+    ],
   };
 }
 
@@ -107,5 +123,8 @@ export function sqsEvent(messageId: string, s3: ReturnType<typeof s3Event>) {
 /** Parses a JSONL output into records. */
 export function readJsonl(text: string | undefined): Array<Record<string, unknown>> {
   if (text === undefined) return [];
-  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line));
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line));
 }

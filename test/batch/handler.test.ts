@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { BatchIncompleteError, createBatchHandler, type BatchJobOptions } from '../../functions/batch/index.js';
+import {
+  BatchIncompleteError,
+  createBatchHandler,
+  type BatchJobOptions,
+} from '../../functions/batch/index.js';
 import { BriefRejectedError } from '../../layers/copy/index.js';
 import { startLocalS3, type LocalS3 } from '../helpers/s3.js';
 import {
@@ -49,15 +53,23 @@ async function outputsOf(job: string) {
 }
 
 describe('Function: createBatchHandler (real s3rver, real S3 client)', () => {
-  it('reads a key with spaces, plus signs and Chinese, and names outputs after the decoded key', async () => {
+  it('reads a key with spaces, plus signs and Chinese; outputs take the decoded name', async () => {
     // case 1
     const key = 'batch/input/春季 新品+限定.jsonl';
     const out = await runInput(key, jsonl([brief('sku-1'), brief('sku-2')]));
 
     expect(out.result.objects).toEqual([
-      { bucket: s3.bucket, key, status: 'completed', job: expect.stringMatching(/^春季 新品\+限定-[0-9a-f]{12}$/) },
+      {
+        bucket: s3.bucket,
+        key,
+        status: 'completed',
+        job: expect.stringMatching(/^春季 新品\+限定-[0-9a-f]{12}$/),
+      },
     ]);
-    expect(out.results.map((r) => [r.line, r.id])).toEqual([[1, 'sku-1'], [2, 'sku-2']]);
+    expect(out.results.map((r) => [r.line, r.id])).toEqual([
+      [1, 'sku-1'],
+      [2, 'sku-2'],
+    ]);
     expect(out.errors).toEqual([]);
     expect(out.files).toEqual(['errors.jsonl', 'progress.json', 'report.json', 'results.jsonl']);
     expect(out.report.counts).toMatchObject({ lines: 2, results: 2, errors: 0 });
@@ -71,7 +83,10 @@ describe('Function: createBatchHandler (real s3rver, real S3 client)', () => {
     const body = `\uFEFF${JSON.stringify(brief('a'))}\r\n\r\n   \r\n${JSON.stringify(brief('b'))}`;
     const out = await runInput('batch/input/bom crlf.jsonl', body);
 
-    expect(out.results.map((r) => [r.line, r.id])).toEqual([[1, 'a'], [4, 'b']]);
+    expect(out.results.map((r) => [r.line, r.id])).toEqual([
+      [1, 'a'],
+      [4, 'b'],
+    ]);
     expect(out.errors).toEqual([]);
     expect(out.report.counts).toMatchObject({ lines: 4, blank_lines: 2, results: 2 });
   });
@@ -104,28 +119,47 @@ describe('Function: createBatchHandler (real s3rver, real S3 client)', () => {
   it('reports a 9 MB line as line_too_large and processes the next line', async () => {
     // case 8
     const huge = JSON.stringify(brief('huge', { features: ['x'.repeat(9 * 1024 * 1024)] }));
-    const out = await runInput('batch/input/huge.jsonl', `${huge}\n${JSON.stringify(brief('after'))}\n`);
+    const out = await runInput(
+      'batch/input/huge.jsonl',
+      `${huge}\n${JSON.stringify(brief('after'))}\n`,
+    );
 
     expect(out.errors).toEqual([
-      { line: 1, reason: 'line_too_large', message: `line is ${Buffer.byteLength(huge)} bytes; the limit is 1048576` },
+      {
+        line: 1,
+        reason: 'line_too_large',
+        message: `line is ${Buffer.byteLength(huge)} bytes; the limit is 1048576`,
+      },
     ]);
     expect(out.results.map((r) => [r.line, r.id])).toEqual([[2, 'after']]);
   });
 
   it('applies the brief rule for numbers sent as strings on the batch path', async () => {
     // case 12, batch half
-    const body = jsonl([brief('digits', { variants: '2' }), brief('exponent', { variants: '1e3' })]);
+    const body = jsonl([
+      brief('digits', { variants: '2' }),
+      brief('exponent', { variants: '1e3' }),
+    ]);
     const out = await runInput('batch/input/numbers.jsonl', body);
 
     expect(out.results.map((r) => r.id)).toEqual(['digits']);
     expect((out.results[0]?.copy as { variants: unknown[] }).variants).toHaveLength(2);
-    expect(out.errors).toEqual([expect.objectContaining({ line: 2, id: 'exponent', reason: 'invalid_brief' })]);
+    expect(out.errors).toEqual([
+      expect.objectContaining({ line: 2, id: 'exponent', reason: 'invalid_brief' }),
+    ]);
   });
 
   it('records a brief the pipeline rejects (422) as an error record', async () => {
-    const rejected = new BriefRejectedError(['全国第一'], [{ path: 'keywords[0]', message: 'unlawful' }]);
+    const rejected = new BriefRejectedError(
+      ['全国第一'],
+      [{ path: 'keywords[0]', message: 'unlawful' }],
+    );
     const pipeline = scriptedPipeline((b) => (b.id === 'unlawful' ? rejected : undefined));
-    const out = await runInput('batch/input/unlawful.jsonl', jsonl([brief('unlawful'), brief('fine')]), pipeline);
+    const out = await runInput(
+      'batch/input/unlawful.jsonl',
+      jsonl([brief('unlawful'), brief('fine')]),
+      pipeline,
+    );
 
     expect(out.errors).toEqual([
       { line: 1, id: 'unlawful', reason: 'brief_rejected', message: rejected.message },
@@ -139,7 +173,9 @@ describe('Function: createBatchHandler (real s3rver, real S3 client)', () => {
     await s3.put('batch/output/x/results.jsonl', jsonl([brief('loop')]));
     const handler = handlerFor(pipeline);
 
-    const removed = await handler(s3Event(s3.bucket, 'batch/input/spring launch.jsonl', 'ObjectRemoved:Delete'));
+    const removed = await handler(
+      s3Event(s3.bucket, 'batch/input/spring launch.jsonl', 'ObjectRemoved:Delete'),
+    );
     const outside = await handler(s3Event(s3.bucket, 'batch/output/x/results.jsonl'));
 
     expect(removed).toEqual({ batchItemFailures: [], objects: [] });
@@ -158,7 +194,10 @@ describe('Function: createBatchHandler (real s3rver, real S3 client)', () => {
     const again = await handlerFor(pipeline)(s3Event(s3.bucket, key));
 
     expect(first.objects[0]?.status).toBe('completed');
-    expect(again.objects[0]).toMatchObject({ status: 'already_completed', job: first.objects[0]?.job });
+    expect(again.objects[0]).toMatchObject({
+      status: 'already_completed',
+      job: first.objects[0]?.job,
+    });
     expect(pipeline.totalCalls()).toBe(3);
     expect((await outputsOf(first.objects[0]!.job!)).results).toHaveLength(3);
   });
@@ -182,7 +221,11 @@ describe('Function: createBatchHandler (real s3rver, real S3 client)', () => {
 
   it('backs off through engine throttles without turning a line into an error', async () => {
     const pipeline = scriptedPipeline((_, call) => (call <= 2 ? engineThrottled() : undefined));
-    const out = await runInput('batch/input/throttled.jsonl', jsonl([brief('h1'), brief('h2')]), pipeline);
+    const out = await runInput(
+      'batch/input/throttled.jsonl',
+      jsonl([brief('h1'), brief('h2')]),
+      pipeline,
+    );
 
     expect(out.results.map((r) => r.id)).toEqual(['h1', 'h2']);
     expect(out.errors).toEqual([]);
@@ -191,7 +234,9 @@ describe('Function: createBatchHandler (real s3rver, real S3 client)', () => {
 });
 
 describe('Function: createBatchHandler, resuming (real s3rver, real S3 client)', () => {
-  const lines = Array.from({ length: 40 }, (_, i) => brief(`p${i}`, { product: `冷泡乌龙 ${i}号` }));
+  const lines = Array.from({ length: 40 }, (_, i) =>
+    brief(`p${i}`, { product: `冷泡乌龙 ${i}号` }),
+  );
   const body = `${jsonl(lines.slice(0, 20))}\n${jsonl(lines.slice(20))}{"broken":\n`;
   // Parts of ~600 bytes: the outputs take several parts and checkpoints carry tails.
   const small = { partBytes: 600, concurrency: 4 };
@@ -203,7 +248,9 @@ describe('Function: createBatchHandler, resuming (real s3rver, real S3 client)',
 
   it('writes the uninterrupted run as multipart outputs', () => {
     expect(uninterrupted.results).toHaveLength(40);
-    expect(uninterrupted.errors).toEqual([expect.objectContaining({ line: 42, reason: 'invalid_json' })]);
+    expect(uninterrupted.errors).toEqual([
+      expect.objectContaining({ line: 42, reason: 'invalid_json' }),
+    ]);
     expect(uninterrupted.report.counts).toMatchObject({ lines: 42, blank_lines: 1, results: 40 });
   });
 
@@ -238,24 +285,32 @@ describe('Function: createBatchHandler, resuming (real s3rver, real S3 client)',
     const key = 'batch/input/engine down.jsonl';
     await s3.put(key, body);
     let engineUp = false;
-    const pipeline = scriptedPipeline((b) => (b.id === 'p25' && !engineUp ? engineDown() : undefined));
+    const pipeline = scriptedPipeline((b) =>
+      b.id === 'p25' && !engineUp ? engineDown() : undefined,
+    );
     const options = { ...small, engineAttempts: 2, retryBaseMs: 5 };
 
     const first = await handlerFor(pipeline, options)(sqsEvent('msg-1', s3Event(s3.bucket, key)));
     const between = await outputsOf(first.objects[0]!.job!);
     engineUp = true;
-    const redelivered = await handlerFor(pipeline, options)(sqsEvent('msg-1', s3Event(s3.bucket, key)));
+    const redelivered = await handlerFor(
+      pipeline,
+      options,
+    )(sqsEvent('msg-1', s3Event(s3.bucket, key)));
     const resumed = await outputsOf(redelivered.objects[0]!.job!);
 
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
-    expect(first.objects[0]).toMatchObject({ status: 'interrupted', reason: 'engine_fault: engine_unavailable' });
+    expect(first.objects[0]).toMatchObject({
+      status: 'interrupted',
+      reason: 'engine_fault: engine_unavailable',
+    });
     expect(between.errors).toEqual([]);
     expect(redelivered.batchItemFailures).toEqual([]);
     expect(resumed.results).toEqual(uninterrupted.results);
     expect(resumed.errors).toEqual(uninterrupted.errors);
   });
 
-  it('stops before the Lambda deadline, throws for a retry, and resumes in the next invocation', async () => {
+  it('stops before the Lambda deadline, throws for a retry, and resumes on the next one', async () => {
     const key = 'batch/input/deadline.jsonl';
     await s3.put(key, body);
     const pipeline = scriptedPipeline(() => undefined, 50);
@@ -265,14 +320,22 @@ describe('Function: createBatchHandler, resuming (real s3rver, real S3 client)',
       return { getRemainingTimeInMillis: () => budgetMs - (Date.now() - startedAt) };
     };
 
-    const first = await handlerFor(pipeline, options)(s3Event(s3.bucket, key), invocation(600))
-      .catch((error: unknown) => error);
+    const first = await handlerFor(pipeline, options)(
+      s3Event(s3.bucket, key),
+      invocation(600),
+    ).catch((error: unknown) => error);
     const between = await s3.list('batch/output/deadline-');
-    const second = await handlerFor(pipeline, options)(s3Event(s3.bucket, key), invocation(600_000));
+    const second = await handlerFor(pipeline, options)(
+      s3Event(s3.bucket, key),
+      invocation(600_000),
+    );
     const resumed = await outputsOf(second.objects[0]!.job!);
 
     expect(first).toBeInstanceOf(BatchIncompleteError);
-    expect((first as BatchIncompleteError).objects[0]).toMatchObject({ status: 'interrupted', reason: 'deadline' });
+    expect((first as BatchIncompleteError).objects[0]).toMatchObject({
+      status: 'interrupted',
+      reason: 'deadline',
+    });
     expect(between.some((file) => file.endsWith('/_checkpoint.json'))).toBe(true);
     expect(second.objects[0]).toMatchObject({ status: 'completed' });
     expect(resumed.results).toEqual(uninterrupted.results);

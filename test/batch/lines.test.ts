@@ -30,7 +30,9 @@ describe('Function: splitLines', () => {
   it('drops a leading byte-order mark, also when it is split across chunks', async () => {
     // case 5
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
-    const lines = await collect(chunks(bom.subarray(0, 2), Buffer.concat([bom.subarray(2), Buffer.from('{"a":1}\n{"b":2}')])));
+    const lines = await collect(
+      chunks(bom.subarray(0, 2), Buffer.concat([bom.subarray(2), Buffer.from('{"a":1}\n{"b":2}')])),
+    );
 
     expect(texts(lines)).toEqual(['{"a":1}', '{"b":2}']);
     expect(texts(lines).some((text) => text.startsWith('\uFEFF'))).toBe(false);
@@ -65,6 +67,9 @@ describe('Function: splitLines', () => {
   it('numbers lines and offsets from where a resumed read starts', async () => {
     const lines = await collect(chunks('{"c":3}\n{"d":4}\n'), { startOffset: 100, startLine: 7 });
 
-    expect(lines.map(({ line, endOffset }) => [line, endOffset])).toEqual([[8, 108], [9, 116]]);
+    expect(lines.map(({ line, endOffset }) => [line, endOffset])).toEqual([
+      [8, 108],
+      [9, 116],
+    ]);
   });
 });

@@ -42,7 +42,9 @@ afterAll(async () => {
 });
 
 async function keys(prefix: string): Promise<string[]> {
-  const page = await trigger.s3.send(new ListObjectsV2Command({ Bucket: trigger.bucket, Prefix: prefix }));
+  const page = await trigger.s3.send(
+    new ListObjectsV2Command({ Bucket: trigger.bucket, Prefix: prefix }),
+  );
   return (page.Contents ?? []).map((item) => item.Key ?? '').sort();
 }
 
@@ -64,10 +66,12 @@ async function uploadInParts(key: string, body: string): Promise<void> {
     );
     parts.push({ PartNumber: index + 1, ETag });
   }
-  await trigger.s3.send(new CompleteMultipartUploadCommand({ ...address, UploadId, MultipartUpload: { Parts: parts } }));
+  await trigger.s3.send(
+    new CompleteMultipartUploadCommand({ ...address, UploadId, MultipartUpload: { Parts: parts } }),
+  );
 }
 
-describe('Function: startLocalBatchTrigger (real s3rver, real engine on the dev model, real pipeline)', () => {
+describe('Function: startLocalBatchTrigger (real s3rver, engine on the dev model, pipeline)', () => {
   it('runs a multipart upload dropped into batch/input/ end to end', async () => {
     // case 3: the upload arrives as a multipart completion (s3rver names it ObjectCreated:Post)
     const body = jsonl([
@@ -83,21 +87,35 @@ describe('Function: startLocalBatchTrigger (real s3rver, real engine on the dev 
     const folder = outputs[0]!.replace(/[^/]+$/, '');
     expect(folder).toMatch(/^batch\/output\/spring launch\+新品-[0-9a-f]{12}\/$/);
     expect(outputs.map((key) => key.slice(folder.length))).toEqual([
-      'errors.jsonl', 'progress.json', 'report.json', 'results.jsonl',
+      'errors.jsonl',
+      'progress.json',
+      'report.json',
+      'results.jsonl',
     ]);
 
     const results = readJsonl(await text(`${folder}results.jsonl`));
-    expect(results.map((r) => [r.line, r.id])).toEqual([[1, 'tea-1'], [2, 'tea-2']]);
+    expect(results.map((r) => [r.line, r.id])).toEqual([
+      [1, 'tea-1'],
+      [2, 'tea-2'],
+    ]);
     for (const result of results) {
       // Random weights write gibberish the pipeline may reject, so each answer is checked for its
       // shape: every candidate it generated is either returned or listed as rejected.
-      const copy = result.copy as { variants: unknown[]; rejected: unknown[]; model: string; cached: boolean };
+      const copy = result.copy as {
+        variants: unknown[];
+        rejected: unknown[];
+        model: string;
+        cached: boolean;
+      };
       expect(copy.variants.length + copy.rejected.length).toBeGreaterThanOrEqual(1);
       expect(copy).toMatchObject({ model: expect.any(String), cached: false });
     }
 
     const errors = readJsonl(await text(`${folder}errors.jsonl`));
-    expect(errors.map((e) => [e.line, e.reason])).toEqual([[3, 'invalid_brief'], [4, 'brief_rejected']]);
+    expect(errors.map((e) => [e.line, e.reason])).toEqual([
+      [3, 'invalid_brief'],
+      [4, 'brief_rejected'],
+    ]);
     expect(JSON.stringify(errors[0]?.issues)).toContain('langauge');
   });
 
@@ -107,11 +125,13 @@ describe('Function: startLocalBatchTrigger (real s3rver, real engine on the dev 
     await trigger.idle();
     const before = await keys('batch/output/');
 
-    await trigger.s3.send(new CopyObjectCommand({
-      Bucket: trigger.bucket,
-      Key: 'batch/input/copied twice.jsonl',
-      CopySource: `${trigger.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
-    }));
+    await trigger.s3.send(
+      new CopyObjectCommand({
+        Bucket: trigger.bucket,
+        Key: 'batch/input/copied twice.jsonl',
+        CopySource: `${trigger.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+      }),
+    );
     await trigger.s3.send(new DeleteObjectCommand({ Bucket: trigger.bucket, Key: source }));
     await trigger.idle();
 

@@ -19,7 +19,11 @@ import { dirname, resolve } from 'node:path';
 
 import { build } from 'esbuild';
 
-import { BATCH_NODE_OPTIONS, createBatchHandler, createBatchPipeline } from '../../functions/batch/index.js';
+import {
+  BATCH_NODE_OPTIONS,
+  createBatchHandler,
+  createBatchPipeline,
+} from '../../functions/batch/index.js';
 import {
   HttpEngine,
   type CallOptions,
@@ -38,10 +42,17 @@ const SLOTS = 8;
 const BATCH_CONCURRENCY = SLOTS * 2;
 /** Every Nth engine request of the job is kept for the replay. */
 const SAMPLE_EVERY = Math.max(1, Math.floor(LINES / 400));
-const REPLAY_REQUESTS = Number(process.env.BENCH_REPLAY_REQUESTS ?? Math.min(800, Math.max(64, LINES / 5)));
+const REPLAY_REQUESTS = Number(
+  process.env.BENCH_REPLAY_REQUESTS ?? Math.min(800, Math.max(64, LINES / 5)),
+);
 const RESULT_PATH = resolve('test/bench/results/batch.json');
 
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 /** An engine client that counts what passes through it and keeps a sample of requests. */
 class RecordingEngine implements Engine {
@@ -72,10 +83,12 @@ class RecordingEngine implements Engine {
 
 async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    }).on('error', fail);
+    const server = createServer()
+      .listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => done(port));
+      })
+      .on('error', fail);
   });
 }
 
@@ -83,14 +96,22 @@ async function startEngineProcess(): Promise<{ url: string; child: ChildProcess 
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'engine/main.ts'], {
     env: {
-      ...process.env, MODEL_PATH: MODEL, ENGINE_PORT: String(port), ENGINE_SLOTS: String(SLOTS),
-      ENGINE_CONTEXT_SIZE: '2048', ENGINE_QUEUE_LIMIT: '256', POWERTOOLS_LOG_LEVEL: 'ERROR',
+      ...process.env,
+      MODEL_PATH: MODEL,
+      ENGINE_PORT: String(port),
+      ENGINE_SLOTS: String(SLOTS),
+      ENGINE_CONTEXT_SIZE: '2048',
+      ENGINE_QUEUE_LIMIT: '256',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let waited = 0; waited < 180_000; waited += 250) {
-    const ready = await fetch(`${url}/ping`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/ping`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return { url, child };
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -128,7 +149,12 @@ async function runJob(engine: RecordingEngine) {
 
     const started = performance.now();
     const answer = await handler({
-      Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: s3.bucket }, object: { key: key.replace(/ /g, '+') } } }],
+      Records: [
+        {
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: s3.bucket }, object: { key: key.replace(/ /g, '+') } },
+        },
+      ],
     });
     const wallS = (performance.now() - started) / 1000;
     const folder = `batch/output/${answer.objects[0]?.job}/`;
@@ -166,8 +192,14 @@ async function replayAtSaturation(engine: Engine, sample: EngineRequest[]) {
 async function measureMemory(): Promise<Record<string, unknown>> {
   const bundle = resolve('.tmp/bench/batch-memory.mjs');
   await build({
-    entryPoints: ['test/bench/batch-memory.ts'], bundle: true, platform: 'node', format: 'esm',
-    target: 'node20', packages: 'external', outfile: bundle, logLevel: 'warning',
+    entryPoints: ['test/bench/batch-memory.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile: bundle,
+    logLevel: 'warning',
   });
   const child = spawn(process.execPath, [bundle, String(MEMORY_LINES)], {
     env: { ...process.env, NODE_OPTIONS: BATCH_NODE_OPTIONS },
@@ -177,19 +209,29 @@ async function measureMemory(): Promise<Record<string, unknown>> {
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const code = await new Promise<number | null>((done) => child.once('exit', done));
   if (code !== 0) throw new Error(`memory run exited with ${code}`);
-  return { ...JSON.parse(output.trim().split('\n').at(-1) ?? '{}'), node_options: BATCH_NODE_OPTIONS };
+  return {
+    ...JSON.parse(output.trim().split('\n').at(-1) ?? '{}'),
+    node_options: BATCH_NODE_OPTIONS,
+  };
 }
 
 async function main(): Promise<void> {
   const { url, child } = await startEngineProcess();
   try {
-    const engine = new RecordingEngine(new HttpEngine({ baseUrl: url, defaultDeadlineMs: 120_000 }));
-    process.stderr.write(`batch job: ${LINES} lines, concurrency ${BATCH_CONCURRENCY}, ${SLOTS} engine slots\n`);
+    const engine = new RecordingEngine(
+      new HttpEngine({ baseUrl: url, defaultDeadlineMs: 120_000 }),
+    );
+    process.stderr.write(
+      `batch job: ${LINES} lines, concurrency ${BATCH_CONCURRENCY}, ${SLOTS} engine slots\n`,
+    );
     const job = await runJob(engine);
     const batchCallsPerS = engine.calls / job.wallS;
 
     process.stderr.write(`engine maximum: replaying ${REPLAY_REQUESTS} of the job's requests\n`);
-    const max = await replayAtSaturation(new HttpEngine({ baseUrl: url, defaultDeadlineMs: 120_000 }), engine.sample);
+    const max = await replayAtSaturation(
+      new HttpEngine({ baseUrl: url, defaultDeadlineMs: 120_000 }),
+      engine.sample,
+    );
     child.kill('SIGTERM');
 
     process.stderr.write(`memory: ${MEMORY_LINES} lines with a stub engine\n`);
@@ -200,7 +242,7 @@ async function main(): Promise<void> {
       model: MODEL.replace(/^.*\//, ''),
       machine: `${process.platform} ${process.arch}, node ${process.version}`,
       copies_per_hour: job.report.copies?.copies_per_hour ?? null,
-      briefs_per_hour: Math.round((job.report.counts?.results ?? 0) * 3600 / job.wallS),
+      briefs_per_hour: Math.round(((job.report.counts?.results ?? 0) * 3600) / job.wallS),
       engine_utilisation: Number((batchCallsPerS / max.callsPerS).toFixed(3)),
       peak_rss_mb: memory.peak_rss_mb,
       job: {
@@ -215,18 +257,24 @@ async function main(): Promise<void> {
         latency_ms: job.report.latency_ms,
       },
       engine_max: {
-        method: 'a sample of the job\'s own engine requests replayed straight at the engine with ' +
+        method:
+          "a sample of the job's own engine requests replayed straight at the engine with " +
           `${SLOTS * 2} callers (${SLOTS} slots), no batch machinery around them`,
         requests: max.calls,
         wall_s: Number(max.wallS.toFixed(1)),
         engine_calls_per_s: Number(max.callsPerS.toFixed(2)),
         completion_tokens_per_s: Number(max.completionTokensPerS.toFixed(1)),
       },
-      memory: { ...memory, note: 'stub engine (instant fixed answer) for this figure only; real brief ' +
-        'validation, line splitting, ordered commit, multipart outputs and checkpoints, local file ' +
-        'in and local folder out (the same job code as S3), bundled and run with the Lambda NODE_OPTIONS' },
+      memory: {
+        ...memory,
+        note:
+          'stub engine (instant fixed answer) for this figure only; real brief ' +
+          'validation, line splitting, ordered commit, multipart outputs and checkpoints, local file ' +
+          'in and local folder out (the same job code as S3), bundled and run with the Lambda NODE_OPTIONS',
+      },
       targets: { engine_utilisation: '>= 0.9', peak_rss_mb: '<= 256' },
-      random_weights: 'the model has random weights and writes gibberish; figures measure the serving path',
+      random_weights:
+        'the model has random weights and writes gibberish; figures measure the serving path',
     };
     mkdirSync(dirname(RESULT_PATH), { recursive: true });
     writeFileSync(RESULT_PATH, `${JSON.stringify(result, null, 2)}\n`);
