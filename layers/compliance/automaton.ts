@@ -60,20 +60,33 @@ export class Automaton {
 
   /** Every occurrence of every pattern in units[0..length), overlaps included. */
   scan(units: Uint16Array, length: number): AutomatonMatch[] {
+    const found = this.collect(units, length, new Int32Array(16));
     const matches: AutomatonMatch[] = [];
-    this.forEachMatch(units, length, (pattern, start, end) => {
-      matches.push({ pattern, start, end });
-    });
+    for (let i = 0; i < found.count; i++) {
+      const pattern = found.hits[2 * i] as number;
+      const end = found.hits[2 * i + 1] as number;
+      matches.push({ pattern, start: end - (this.lengths[pattern] as number), end });
+    }
     return matches;
   }
 
-  /** Calls `onMatch` for every occurrence, in order of end position, without allocating. */
-  forEachMatch(
+  /** Length of a pattern in folded units. */
+  patternLength(pattern: number): number {
+    return this.lengths[pattern] as number;
+  }
+
+  /**
+   * Writes (pattern, end) pairs of every occurrence into `hits`, growing it when full, and
+   * returns the array in use with the pair count. No allocation while the array suffices.
+   */
+  collect(
     units: Uint16Array,
     length: number,
-    onMatch: (pattern: number, start: number, end: number) => void,
-  ): void {
-    const { classOf, classCount, delta, firstOutput, outputPattern, nextOutput, lengths } = this;
+    hits: Int32Array,
+  ): { hits: Int32Array; count: number } {
+    const { classOf, classCount, delta, firstOutput, outputPattern, nextOutput } = this;
+    let out = hits;
+    let count = 0;
     let state = 0;
     for (let k = 0; k < length; k++) {
       const cls = classOf[units[k] as number] as number;
@@ -84,11 +97,20 @@ export class Automaton {
       }
       state = delta[state * classCount + cls] as number;
       for (let o = firstOutput[state] as number; o !== -1; o = nextOutput[o] as number) {
-        const pattern = outputPattern[o] as number;
-        onMatch(pattern, k + 1 - (lengths[pattern] as number), k + 1);
+        if (2 * count + 2 > out.length) out = grow(out);
+        out[2 * count] = outputPattern[o] as number;
+        out[2 * count + 1] = k + 1;
+        count += 1;
       }
     }
+    return { hits: out, count };
   }
+}
+
+function grow(hits: Int32Array): Int32Array {
+  const larger = new Int32Array(hits.length * 2);
+  larger.set(hits);
+  return larger;
 }
 
 interface Trie {

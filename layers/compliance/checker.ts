@@ -19,6 +19,7 @@ import {
 } from './context.js';
 import { editorialViolations } from './editorial.js';
 import {
+  CodeUnits,
   digitLikeTable,
   foldInto,
   foldTable,
@@ -82,6 +83,8 @@ export class Checker {
   private readonly brandCache = new Map<string, BrandMatcher>();
   private units = new Uint16Array(256);
   private origin = new Int32Array(256);
+  private matchBuffer: Int32Array = new Int32Array(256);
+  private readonly source = new CodeUnits();
 
   /**
    * @param rules - validated rule definitions (see loadRuleDirectory)
@@ -107,11 +110,7 @@ export class Checker {
     const scan = this.fold(text);
     const zh = options.language === 'zh' || scan.folded.hasCjk;
 
-    const hits: Hit[] = [];
-    this.automaton.forEachMatch(scan.folded.units, scan.folded.length, (pattern, start, end) => {
-      const hit = this.judge(scan, this.terms[pattern] as CompiledTerm, start, end, zh);
-      if (hit) hits.push(hit);
-    });
+    const hits = this.ruleHits(scan, zh);
     if (options.brand?.bannedTerms?.length) hits.push(...this.brandHits(scan, options.brand));
 
     const violations = longestHits(hits).map((hit) => toViolation(scan, hit));
@@ -144,8 +143,24 @@ export class Checker {
       this.units = new Uint16Array(text.length * 2);
       this.origin = new Int32Array(text.length * 2);
     }
-    const folded = foldInto(text, this.table, this.units, this.origin);
+    const source = this.source.load(text);
+    const folded = foldInto(source, text.length, this.table, this.units, this.origin);
     return { text, folded, table: this.table, digitLike: this.digitLike };
+  }
+
+  private ruleHits(scan: Scan, zh: boolean): Hit[] {
+    const found = this.automaton.collect(scan.folded.units, scan.folded.length, this.matchBuffer);
+    this.matchBuffer = found.hits;
+
+    const hits: Hit[] = [];
+    for (let i = 0; i < found.count; i++) {
+      const pattern = found.hits[2 * i] as number;
+      const end = found.hits[2 * i + 1] as number;
+      const start = end - this.automaton.patternLength(pattern);
+      const hit = this.judge(scan, this.terms[pattern] as CompiledTerm, start, end, zh);
+      if (hit) hits.push(hit);
+    }
+    return hits;
   }
 
   private judge(
