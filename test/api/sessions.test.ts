@@ -77,6 +77,28 @@ describe.each([
   });
 });
 
+describe('Thirty rewrites in one session (case 15)', () => {
+  it('keep answering with a bounded prompt: old turns drop, the system prompt and brief stay', async () => {
+    const { app } = apiWith({});
+    const sessionId = 'sess_thirty';
+    await postJson(app, '/v1/copies', { ...BRIEF, variants: 1, sessionId });
+    const promptTokens: number[] = [];
+
+    for (let turn = 0; turn < 30; turn += 1) {
+      const response = await postJson(app, `/v1/sessions/${sessionId}/rewrite`, {
+        feedback: turn % 2 ? 'another angle' : '换个角度',
+      });
+      const body = await json(response);
+      expect(response.status).toBe(200);
+      promptTokens.push(body.usage.promptTokens / Math.max(1, body.usage.engineCalls));
+    }
+
+    // The prompt quotes at most five earlier variants, so it stops growing after five turns.
+    const late = promptTokens.slice(10);
+    expect(Math.max(...late)).toBeLessThan(Math.min(...late) * 1.5);
+  });
+});
+
 describe('POST /v1/sessions/{id}/rewrite: bad input', () => {
   it('returns 404 for an unknown session without a brief', async () => {
     const { app } = apiWith({});
