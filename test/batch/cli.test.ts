@@ -39,7 +39,8 @@ async function batchCli(...args: string[]) {
 const good = (id: string) => JSON.stringify(brief(id, { variants: 1, length: 40 }));
 const body = `${good('c1')}\n{"brand":\n${good('c2')}\n`;
 
-describe('CLI: npm run batch', () => {
+// Model-backed: generous time, since tests of other units may share the two cores.
+describe('CLI: npm run batch', { timeout: 180_000 }, () => {
   it('runs a local file into a folder, and says so when the same job is asked again', async () => {
     const input = join(folder, 'catalogue.jsonl');
     const out = join(folder, 'out');

@@ -71,73 +71,78 @@ async function uploadInParts(key: string, body: string): Promise<void> {
   );
 }
 
-describe('Function: startLocalBatchTrigger (real s3rver, engine on the dev model, pipeline)', () => {
-  it('runs a multipart upload dropped into batch/input/ end to end', async () => {
-    // case 3: the upload arrives as a multipart completion (s3rver names it ObjectCreated:Post)
-    const body = jsonl([
-      brief('tea-1', { variants: 1, length: 40 }),
-      brief('tea-2', { variants: 1, length: 40, product: '冷泡红茶' }),
-      { product: '冷泡乌龙', langauge: 'en' },
-      brief('unlawful', { keywords: ['全国销量第一'] }),
-    ]);
-    await uploadInParts('batch/input/spring launch+新品.jsonl', body);
-    await trigger.idle();
+// Model-backed: generous time, since tests of other units may share the two cores.
+describe(
+  'Function: startLocalBatchTrigger (real s3rver, engine on the dev model, pipeline)',
+  { timeout: 180_000 },
+  () => {
+    it('runs a multipart upload dropped into batch/input/ end to end', async () => {
+      // case 3: the upload arrives as a multipart completion (s3rver names it ObjectCreated:Post)
+      const body = jsonl([
+        brief('tea-1', { variants: 1, length: 40 }),
+        brief('tea-2', { variants: 1, length: 40, product: '冷泡红茶' }),
+        { product: '冷泡乌龙', langauge: 'en' },
+        brief('unlawful', { keywords: ['全国销量第一'] }),
+      ]);
+      await uploadInParts('batch/input/spring launch+新品.jsonl', body);
+      await trigger.idle();
 
-    const outputs = await keys('batch/output/');
-    const folder = outputs[0]!.replace(/[^/]+$/, '');
-    expect(folder).toMatch(/^batch\/output\/spring launch\+新品-[0-9a-f]{12}\/$/);
-    expect(outputs.map((key) => key.slice(folder.length))).toEqual([
-      'errors.jsonl',
-      'progress.json',
-      'report.json',
-      'results.jsonl',
-    ]);
+      const outputs = await keys('batch/output/');
+      const folder = outputs[0]!.replace(/[^/]+$/, '');
+      expect(folder).toMatch(/^batch\/output\/spring launch\+新品-[0-9a-f]{12}\/$/);
+      expect(outputs.map((key) => key.slice(folder.length))).toEqual([
+        'errors.jsonl',
+        'progress.json',
+        'report.json',
+        'results.jsonl',
+      ]);
 
-    const results = readJsonl(await text(`${folder}results.jsonl`));
-    expect(results.map((r) => [r.line, r.id])).toEqual([
-      [1, 'tea-1'],
-      [2, 'tea-2'],
-    ]);
-    for (const result of results) {
-      // Random weights write gibberish the pipeline may reject, so each answer is checked for its
-      // shape: every candidate it generated is either returned or listed as rejected.
-      const copy = result.copy as {
-        variants: unknown[];
-        rejected: unknown[];
-        model: string;
-        cached: boolean;
-      };
-      expect(copy.variants.length + copy.rejected.length).toBeGreaterThanOrEqual(1);
-      expect(copy).toMatchObject({ model: expect.any(String), cached: false });
-    }
+      const results = readJsonl(await text(`${folder}results.jsonl`));
+      expect(results.map((r) => [r.line, r.id])).toEqual([
+        [1, 'tea-1'],
+        [2, 'tea-2'],
+      ]);
+      for (const result of results) {
+        // Random weights write gibberish the pipeline may reject, so each answer is checked for its
+        // shape: every candidate it generated is either returned or listed as rejected.
+        const copy = result.copy as {
+          variants: unknown[];
+          rejected: unknown[];
+          model: string;
+          cached: boolean;
+        };
+        expect(copy.variants.length + copy.rejected.length).toBeGreaterThanOrEqual(1);
+        expect(copy).toMatchObject({ model: expect.any(String), cached: false });
+      }
 
-    const errors = readJsonl(await text(`${folder}errors.jsonl`));
-    expect(errors.map((e) => [e.line, e.reason])).toEqual([
-      [3, 'invalid_brief'],
-      [4, 'brief_rejected'],
-    ]);
-    expect(JSON.stringify(errors[0]?.issues)).toContain('langauge');
-  });
+      const errors = readJsonl(await text(`${folder}errors.jsonl`));
+      expect(errors.map((e) => [e.line, e.reason])).toEqual([
+        [3, 'invalid_brief'],
+        [4, 'brief_rejected'],
+      ]);
+      expect(JSON.stringify(errors[0]?.issues)).toContain('langauge');
+    });
 
-  it('runs copies, skips removals, and never triggers itself on its own outputs', async () => {
-    const source = 'batch/input/copy source.jsonl';
-    await uploadInParts(source, jsonl([brief('copied', { variants: 1, length: 40 })]));
-    await trigger.idle();
-    const before = await keys('batch/output/');
+    it('runs copies, skips removals, and never triggers itself on its own outputs', async () => {
+      const source = 'batch/input/copy source.jsonl';
+      await uploadInParts(source, jsonl([brief('copied', { variants: 1, length: 40 })]));
+      await trigger.idle();
+      const before = await keys('batch/output/');
 
-    await trigger.s3.send(
-      new CopyObjectCommand({
-        Bucket: trigger.bucket,
-        Key: 'batch/input/copied twice.jsonl',
-        CopySource: `${trigger.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
-      }),
-    );
-    await trigger.s3.send(new DeleteObjectCommand({ Bucket: trigger.bucket, Key: source }));
-    await trigger.idle();
+      await trigger.s3.send(
+        new CopyObjectCommand({
+          Bucket: trigger.bucket,
+          Key: 'batch/input/copied twice.jsonl',
+          CopySource: `${trigger.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+        }),
+      );
+      await trigger.s3.send(new DeleteObjectCommand({ Bucket: trigger.bucket, Key: source }));
+      await trigger.idle();
 
-    const added = (await keys('batch/output/')).filter((key) => !before.includes(key));
-    expect(added.filter((key) => key.endsWith('/report.json'))).toEqual([
-      expect.stringMatching(/^batch\/output\/copied twice-[0-9a-f]{12}\/report\.json$/),
-    ]);
-  });
-});
+      const added = (await keys('batch/output/')).filter((key) => !before.includes(key));
+      expect(added.filter((key) => key.endsWith('/report.json'))).toEqual([
+        expect.stringMatching(/^batch\/output\/copied twice-[0-9a-f]{12}\/report\.json$/),
+      ]);
+    });
+  },
+);
