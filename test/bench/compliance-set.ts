@@ -115,6 +115,9 @@ const PLAIN_ZH = [
   '祖传[[M:处方]]，[[M:专治]]脱发。',
   '[[X:招财进宝]]的[[X:开运]]摆件。',
   '榜单[[A:TOP 1]]的冷泡茶。',
+  '[[A:一流]]的口感，[[A:一流]]的品质。',
+  '茶多酚含量高，[[M:抗氧化]]。',
+  '[[A:国际领先]]的冷萃技术。',
 ];
 
 const PLAIN_EN = [
@@ -166,6 +169,11 @@ const PLAIN_EN = [
   '[[E:Dermatologist recommended]] formula.',
   '[[U:Highest quality]] leaves from Fujian.',
   '[[D:Say goodbye to]] acne for good.',
+  '[[D:Boosts]] your immune system naturally.',
+  '[[D:Lowers]] blood pressure in 2 weeks.',
+  '[[D:Reduces]] anxiety in days.',
+  'Helps you [[G:lose weight without dieting]].',
+  'Premium quality at the [[U:lowest price]].',
 ];
 
 const CLEAN = [
@@ -275,6 +283,19 @@ const CLEAN = [
   'At best, it takes a minute.',
   'Guaranteed delivery by Friday.',
   'Money-back guarantee for 30 days.',
+  'Our most popular flavour is back.',
+  'Supports healthy digestion.',
+  'Reduce stress with a calming cup.',
+  'Loved by 10,000 office workers.',
+  'The perfect companion for long meetings.',
+  'Save 20% on your first order.',
+  'Lower prices every Friday.',
+  'Ease into your morning.',
+  '比咖啡更温和的提神选择。',
+  '上班第一件事，来杯冷泡乌龙。',
+  '店铺销量领先，好评如潮。',
+  '新客首单立减10元，第二杯半价。',
+  '统一流程，专一流派。',
 ];
 
 /** Traditional-character copy (its own kind of evasion), marked like the plain entries. */
