@@ -190,7 +190,11 @@ export class AdcopyStack extends Stack {
       entry: props.apiEntry ?? join(REPO_ROOT, 'functions/api/lambda.ts'),
       environment: {
         ...shared,
-        AB_VARIANTS: variants.map((variant) => variant.name).join(','),
+        // The API pins each caller to a variant by these weights; a variant at 0 gets none.
+        AB_VARIANTS: variants
+          .filter((variant) => variant.weight > 0)
+          .map((variant) => `${variant.name}:${variant.weight}`)
+          .join(','),
         POWERTOOLS_SERVICE_NAME: 'adcopy-api',
       },
       layers: [rules.layer],

@@ -150,6 +150,10 @@ export class InferenceEndpoint extends Construct {
     const endpoint = new sagemaker.CfnEndpoint(this, 'Resource', {
       endpointName: props.endpointName,
       endpointConfigName: config.attrEndpointConfigName,
+      // A deploy keeps the instance counts that scaling reached (the config's initial count
+      // would drop a busy fleet back to the minimum) but applies the configured weights.
+      retainAllVariantProperties: true,
+      excludeRetainedVariantProperties: [{ variantPropertyType: 'DesiredWeight' }],
     });
     this.endpointName = endpoint.attrEndpointName;
     // Ref gives the ARN as SageMaker writes it (lower case), which is what IAM matches against.
@@ -212,6 +216,11 @@ function validateVariants(scope: Construct, variants: readonly ProductionVariant
     const given = variants.map((variant) => variant.name).join(', ');
     const message = `variant names must differ, got ${given}`;
     throw new ConfigurationError('DuplicateVariant', message, scope);
+  }
+
+  if (!variants.some((variant) => Token.isUnresolved(variant.weight) || variant.weight > 0)) {
+    const message = 'at least one variant needs a weight above 0';
+    throw new ConfigurationError('NoTraffic', message, scope);
   }
 
   for (const variant of variants) {

@@ -113,10 +113,22 @@ describe('Option: scaling, instance type, variants and batch numbers from contex
 
   it('tells the API the variant names and bounds the batch concurrency', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ AB_VARIANTS: 'champion,challenger' }) },
+      Environment: { Variables: Match.objectLike({ AB_VARIANTS: 'champion:9,challenger:1' }) },
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       ScalingConfig: { MaximumConcurrency: 8 },
+    });
+  });
+});
+
+describe('Option: a variant drained to weight 0', () => {
+  it('keeps it on the endpoint but out of the API\'s A/B split', () => {
+    const { template } = synthService({ context: { variants: 'blue:1,green:0' } });
+
+    const config = onlyResource(template, 'AWS::SageMaker::EndpointConfig');
+    expect(config.ProductionVariants.map((v: any) => v.InitialVariantWeight)).toEqual([1, 0]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ AB_VARIANTS: 'blue:1' }) },
     });
   });
 });
@@ -160,6 +172,8 @@ describe('Function: serviceOptionsFromContext (failures)', () => {
       /no vCPU\/GPU counts known for ml\.x9\.huge/],
     ['fails on twice the same variant', { variants: 'blue:1,blue:1' },
       /variant names must differ, got blue, blue/],
+    ['fails when no variant gets traffic', { variants: 'blue:0,green:0' },
+      /at least one variant needs a weight above 0/],
     ['fails on a variant name SageMaker refuses', { variants: 'blue_1:1,green:1' },
       /variant name must be letters, digits and hyphens, got "blue_1"/],
     ['fails on a batch concurrency below the SQS minimum', { batchConcurrency: '1' },

@@ -95,7 +95,12 @@ describe('Construct: InferenceEndpoint', () => {
         ModelDataDownloadTimeoutInSeconds: 1200,
       });
     }
-    expect(onlyResource(template, 'AWS::SageMaker::Endpoint').EndpointName).toBe('Adcopy-g5-xlarge');
+    expect(onlyResource(template, 'AWS::SageMaker::Endpoint')).toMatchObject({
+      EndpointName: 'Adcopy-g5-xlarge',
+      // A deploy keeps the scaled instance counts and applies the configured weights.
+      RetainAllVariantProperties: true,
+      ExcludeRetainedVariantProperties: [{ VariantPropertyType: 'DesiredWeight' }],
+    });
   });
 
   it('reads the weights uncompressed from the S3 prefix, the challenger falling back', () => {
@@ -302,7 +307,7 @@ describe('Construct: CopyApi', () => {
       Environment: {
         Variables: Match.objectLike({
           SAGEMAKER_ENDPOINT_NAME: { 'Fn::GetAtt': [Match.anyValue(), 'EndpointName'] },
-          AB_VARIANTS: 'blue,green',
+          AB_VARIANTS: 'blue:1,green:1',
           API_KEYS_SECRET_ARN: { Ref: Match.stringLikeRegexp('^ApiApiKeys') },
           COMPLIANCE_RULES_DIR: '/opt/compliance/rules',
           POWERTOOLS_SERVICE_NAME: 'adcopy-api',
