@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BatchIncompleteError,
   createBatchHandler,
+  jobIdentity,
+  runBatchJob,
+  S3InputSource,
+  S3JobStore,
   type BatchJobOptions,
+  type JobStore,
 } from '../../functions/batch/index.js';
 import { BriefRejectedError } from '../../layers/copy/index.js';
 import { startLocalS3, type LocalS3 } from '../helpers/s3.js';
@@ -340,5 +345,48 @@ describe('Function: createBatchHandler, resuming (real s3rver, real S3 client)',
     expect(second.objects[0]).toMatchObject({ status: 'completed' });
     expect(resumed.results).toEqual(uninterrupted.results);
     expect(resumed.errors).toEqual(uninterrupted.errors);
+  });
+
+  it('resumes after a crash between a part upload and its checkpoint, writing no line twice', async () => {
+    const key = 'batch/input/crash.jsonl';
+    await s3.put(key, body);
+    const input = await S3InputSource.open(s3.client, { bucket: s3.bucket, key });
+    const job = jobIdentity({ bucket: s3.bucket, key, eTag: input.object.eTag });
+    const store = new S3JobStore(s3.client, s3.bucket, `batch/output/${job.name}/`);
+    // The second checkpoint write fails, as if the process died right after uploading a part.
+    let checkpoints = 0;
+    const crashing: JobStore = Object.assign(Object.create(store) as JobStore, {
+      writeText: async (name: string, text: string) => {
+        if (name === '_checkpoint.json' && ++checkpoints === 2) throw new Error('process killed');
+        return store.writeText(name, text);
+      },
+    });
+    const deps = { job, input, pipeline: scriptedPipeline(), logger: quietLogger, options: small };
+
+    const crashed = await runBatchJob({ ...deps, store: crashing }).catch((error: Error) => error);
+    const resumed = await runBatchJob({ ...deps, store });
+    const out = await outputsOf(job.name);
+
+    expect(crashed).toEqual(new Error('process killed'));
+    expect(resumed.status).toBe('completed');
+    expect(out.results).toEqual(uninterrupted.results);
+    expect(out.errors).toEqual(uninterrupted.errors);
+  });
+
+  it('fails only the SQS messages whose job stopped', async () => {
+    await s3.put('batch/input/fine.jsonl', jsonl([brief('f1')]));
+    await s3.put('batch/input/stuck.jsonl', jsonl([brief('stuck')]));
+    const pipeline = scriptedPipeline((b) => (b.id === 'stuck' ? engineDown() : undefined));
+    const event = {
+      Records: [
+        ...sqsEvent('ok-msg', s3Event(s3.bucket, 'batch/input/fine.jsonl')).Records,
+        ...sqsEvent('stuck-msg', s3Event(s3.bucket, 'batch/input/stuck.jsonl')).Records,
+      ],
+    };
+
+    const answer = await handlerFor(pipeline, { engineAttempts: 1 })(event);
+
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'stuck-msg' }]);
+    expect(answer.objects.map((o) => o.status)).toEqual(['completed', 'interrupted']);
   });
 });
