@@ -127,15 +127,13 @@ export class Checker {
 
   /** The 'block' terms of a language (and of every language) for the decoder's bad_words. */
   blockTerms(language: 'zh' | 'en'): string[] {
-    const terms = this.terms.filter((t) => {
-      const { definition, unlessFollowedBy, unlessPrecededBy, requiresFollowedBy } = t.rule;
-      const inLanguage = definition.language === language || definition.language === 'any';
-      const contextFree =
-        !unlessFollowedBy.size && !unlessPrecededBy.size && !requiresFollowedBy.size;
-      const forDecoder = definition.badWords ?? contextFree;
-      return inLanguage && definition.severity === 'block' && forDecoder;
+    // Every spelling as written (not one per folded form): the decoder matches exact text.
+    const rules = this.rules.filter((rule) => {
+      const inLanguage = rule.language === language || rule.language === 'any';
+      const contextFree = !rule.unless && !rule.requires;
+      return inLanguage && rule.severity === 'block' && (rule.badWords ?? contextFree);
     });
-    return [...new Set(terms.map((t) => t.term))];
+    return [...new Set(rules.flatMap((rule) => rule.terms))];
   }
 
   private fold(text: string): Scan {
