@@ -33,8 +33,10 @@ export interface EngineOptions {
   slots?: number;
   /** KV cells per slot: prompt plus new tokens of one candidate. @default 2048 */
   contextSize?: number;
-  /** CPU threads; unset measures and picks. */
+  /** CPU threads of each lane; unset measures and picks. */
   threads?: number;
+  /** Contexts decoding at the same time; unset measures and picks. */
+  lanes?: number;
   /** GPU layers; unset offloads all when a GPU backend is found. */
   gpuLayers?: number;
   /** Requests that may wait for a slot before 429. @default 64 */
@@ -95,6 +97,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     slots,
     contextSize,
     threads: options.threads,
+    lanes: options.lanes,
     gpuLayers: options.gpuLayers,
     logger,
   });
@@ -132,7 +135,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
   if ((options.emfIntervalMs ?? 10_000) > 0) metrics.startEmf(options.emfIntervalMs);
 
   logger.info('engine serving', { url, model: modelId, slots, context_per_slot: contextSize,
-    threads: backend.threads, gpu_layers: backend.gpuLayers });
+    lanes: backend.lanes, threads: backend.threads, gpu_layers: backend.gpuLayers });
 
   let closing: Promise<void> | undefined;
   const shutdown = (graceMs: number) => (closing ??= (async () => {

@@ -159,11 +159,13 @@ export class Scheduler {
   readonly #slots: Slot[];
   readonly #logger: EngineLogger;
   readonly #observer: SchedulerObserver;
-  #wake: (() => void) | null = null;
+  #waiters: Array<() => void> = [];
+  /** Lanes with a decode in flight: their slots are touched only by their own loop then. */
+  readonly #stepping: boolean[];
   #admissions = 0;
   #draining = false;
   #closed = false;
-  #loop: Promise<void>;
+  #loops: Promise<void>[];
 
   /**
    * @param backend the model to decode with
@@ -176,7 +178,8 @@ export class Scheduler {
     this.#observer = options.observer ?? {};
     this.#slots = Array.from({ length: backend.slotCount }, () => ({ cached: [], candidate: null,
       lastUsed: 0 }));
-    this.#loop = this.#run();
+    this.#stepping = new Array(backend.lanes).fill(false);
+    this.#loops = Array.from({ length: backend.lanes }, (_, lane) => this.#run(lane));
   }
 
   /** Requests waiting for a slot. */
@@ -258,7 +261,7 @@ export class Scheduler {
     for (const state of this.#allRequests()) this.#end(state, 'cancelled');
     this.#closed = true;
     this.#poke();
-    await this.#loop;
+    await Promise.all(this.#loops);
   }
 
   #watch(state: RequestState): void {
@@ -299,32 +302,45 @@ export class Scheduler {
   }
 
   #poke(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
   }
 
-  async #run(): Promise<void> {
-    while (!this.#closed || this.busySlots > 0) {
+  #busyIn(lane: number): number {
+    return this.#slots.filter((slot, index) =>
+      slot.candidate !== null && this.#backend.laneOf(index) === lane).length;
+  }
+
+  /**
+   * The decode loop of one lane. Lanes step at the same time (each backend lane decodes on its
+   * own thread); admission and reaping are shared, which is safe since all loops run on the one
+   * event loop thread.
+   */
+  async #run(lane: number): Promise<void> {
+    while (!this.#closed || this.#busyIn(lane) > 0) {
       this.#reapEnded();
       this.#admit();
 
-      if (this.busySlots === 0) {
+      if (this.#busyIn(lane) === 0) {
         if (this.#closed) break;
-        await new Promise<void>((resolve) => (this.#wake = resolve));
+        await new Promise<void>((resolve) => this.#waiters.push(resolve));
         continue;
       }
 
-      await this.#step();
+      await this.#step(lane);
     }
   }
 
   /** Frees the slots of cancelled or expired requests and drops them from the queue. */
   #reapEnded(): void {
-    for (const slot of this.#slots) {
+    this.#slots.forEach((slot, index) => {
       const candidate = slot.candidate;
-      if (candidate?.owner.ended) this.#finish(candidate, candidate.owner.ended);
-    }
+      if (!candidate || this.#stepping[this.#backend.laneOf(index)]) return;
+
+      if (candidate.owner.ended) this.#finish(candidate, candidate.owner.ended);
+      else if (candidate.finishReason) this.#detach(candidate);
+    });
 
     for (const state of this.#queue.removeWhere((queued) => queued.ended !== undefined)) {
       this.#settleIfDone(state, true);
@@ -334,19 +350,24 @@ export class Scheduler {
   /** Gives free slots to waiting candidates, first come first served, by longest cached prefix. */
   #admit(): void {
     let head = this.#queue.peek();
+    let admitted = false;
 
     while (head) {
       const slotIndex = this.#pickSlot(head.request.promptTokens);
       if (slotIndex < 0) {
         this.#logger.debug('no free slot; request waits', { queue_depth: this.#queue.size });
-        return;
+        break;
       }
 
       this.#start(head, slotIndex);
+      admitted = true;
 
       if ((head.waiting === 0 || head.settled) && this.#queue.peek() === head) this.#queue.poll();
       head = this.#queue.peek();
     }
+
+    // Lanes that were idle have work now.
+    if (admitted) this.#poke();
   }
 
   #pickSlot(prompt: readonly number[]): number {
@@ -354,7 +375,7 @@ export class Scheduler {
     let bestShared = -1;
 
     this.#slots.forEach((slot, index) => {
-      if (slot.candidate) return;
+      if (slot.candidate || this.#stepping[this.#backend.laneOf(index)]) return;
 
       // Longest shared prefix wins; on a tie, the least recently used slot gives up its cache.
       const shared = commonPrefixLength(slot.cached, prompt);
@@ -416,11 +437,12 @@ export class Scheduler {
   }
 
   /** One batched decode: generation-phase tokens first, then prompt chunks in the room left. */
-  #formBatch(): DecodeEntry[] {
+  #formBatch(lane: number): DecodeEntry[] {
     const entries: DecodeEntry[] = [];
     let room = this.#backend.maxBatchTokens;
 
-    const active = this.#slots.flatMap((slot) => (slot.candidate ? [slot.candidate] : []));
+    const active = this.#slots.flatMap((slot, index) =>
+      (slot.candidate && this.#backend.laneOf(index) === lane ? [slot.candidate] : []));
     const generating = active.filter((candidate) => candidate.generated.length > 0);
     const prefilling = active.filter((candidate) => candidate.generated.length === 0);
 
@@ -440,8 +462,24 @@ export class Scheduler {
     return entries;
   }
 
-  async #step(): Promise<void> {
-    const entries = this.#formBatch();
+  async #step(lane: number): Promise<void> {
+    this.#stepping[lane] = true;
+    try {
+      await this.#decodeAndSample(lane);
+    } finally {
+      this.#stepping[lane] = false;
+    }
+
+    // Candidates that ended while their lane was busy leave their slots now.
+    this.#slots.forEach((slot, index) => {
+      if (slot.candidate?.finishReason && this.#backend.laneOf(index) === lane) {
+        this.#detach(slot.candidate);
+      }
+    });
+  }
+
+  async #decodeAndSample(lane: number): Promise<void> {
+    const entries = this.#formBatch(lane);
     const startedAt = performance.now();
 
     try {
@@ -458,7 +496,9 @@ export class Scheduler {
     sampling.forEach((entry, i) => {
       const token = tokens[i];
       const candidate = this.#slots[entry.slot]?.candidate;
-      if (candidate && token !== undefined) this.#keepToken(candidate, token);
+      if (candidate && !candidate.finishReason && token !== undefined) {
+        this.#keepToken(candidate, token);
+      }
     });
 
     const batchTokens = entries.reduce((sum, entry) => sum + entry.tokens.length, 0);
@@ -479,7 +519,7 @@ export class Scheduler {
 
   async #sampleOne(slotIndex: number): Promise<number | undefined> {
     const candidate = this.#slots[slotIndex]?.candidate;
-    if (!candidate?.sampler) return undefined;
+    if (!candidate?.sampler || candidate.finishReason) return undefined;
 
     const banned = candidate.owner.request.badWords?.bannedNext(candidate.generated) ?? [];
 
@@ -541,9 +581,7 @@ export class Scheduler {
     const rest = reason === 'stop' ? '' : candidate.text.finish();
     if (rest && reason === 'length') candidate.owner.request.onText?.(candidate.index, rest);
 
-    candidate.sampler?.dispose();
-    const slot = this.#slots[candidate.slot];
-    if (slot?.candidate === candidate) slot.candidate = null;
+    this.#detach(candidate);
 
     this.#observer.onFinished?.(reason);
     this.#settleIfDone(candidate.owner, false);
@@ -608,17 +646,30 @@ export class Scheduler {
     for (const candidate of state.candidates) {
       if (candidate.finishReason) continue;
       candidate.finishReason = 'error';
-      candidate.sampler?.dispose();
-      const slot = this.#slots[candidate.slot];
-      if (slot?.candidate === candidate) {
-        slot.candidate = null;
-        // What the failed step left in the KV cells is unknown: never reuse them.
-        this.#forgetSlot(candidate.slot);
-      }
+      this.#detach(candidate);
     }
     this.#queue.removeWhere((queued) => queued === state);
     this.#observer.onFinished?.('error');
     state.reject(new GenerationFailedError(error.message, { cause: error }));
+  }
+
+  /**
+   * Frees a finished candidate's slot, unless its lane is mid-step: that lane's loop frees it
+   * after the step. A failed candidate's KV cells are unknown, so they are never reused.
+   */
+  #detach(candidate: Candidate): void {
+    const slot = this.#slots[candidate.slot];
+    const attached = slot?.candidate === candidate;
+    // A sampler of a lane mid-step may be sampling on another thread right now.
+    if (attached && this.#stepping[this.#backend.laneOf(candidate.slot)]) return;
+
+    candidate.sampler?.dispose();
+    candidate.sampler = undefined;
+    if (!slot || !attached) return;
+
+    slot.candidate = null;
+    if (candidate.finishReason === 'error') this.#forgetSlot(candidate.slot);
+    this.#poke();
   }
 
   #failInFlight(entries: readonly DecodeEntry[], error: Error): void {

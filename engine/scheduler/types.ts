@@ -60,7 +60,16 @@ export interface DecodeBackend {
   /** Most tokens one decode step may carry. */
   readonly maxBatchTokens: number;
 
-  /** Runs one forward pass over every entry (one batched decode). */
+  /**
+   * Independent decode lanes (contexts) that can run at the same time; each slot belongs to one.
+   * A step decodes the slots of one lane.
+   */
+  readonly lanes: number;
+
+  /** The lane of `slot`. */
+  laneOf(slot: number): number;
+
+  /** Runs one forward pass over every entry, all of one lane (one batched decode). */
   decode(entries: readonly DecodeEntry[]): Promise<void>;
 
   /** Drops KV cells of `slot` from `fromPosition` on, so a new prompt can follow its prefix. */

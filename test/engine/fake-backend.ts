@@ -22,6 +22,7 @@ export class FakeBackend implements DecodeBackend {
   readonly slotContextSize: number;
   readonly maxBatchTokens: number;
   readonly vocabularySize = 27;
+  readonly lanes: number;
   readonly steps: DecodeEntry[][] = [];
   readonly erased: Array<{ slot: number; from: number }> = [];
   /** Milliseconds each decode takes. */
@@ -30,10 +31,16 @@ export class FakeBackend implements DecodeBackend {
   failAtStep: number | undefined;
   readonly #last: number[];
 
-  constructor(readonly slotCount: number, options: { contextSize?: number; batch?: number } = {}) {
+  constructor(readonly slotCount: number,
+    options: { contextSize?: number; batch?: number; lanes?: number } = {}) {
+    this.lanes = options.lanes ?? 1;
     this.slotContextSize = options.contextSize ?? 256;
     this.maxBatchTokens = options.batch ?? 64;
     this.#last = new Array(slotCount).fill(END);
+  }
+
+  laneOf(slot: number): number {
+    return slot % this.lanes;
   }
 
   async decode(entries: readonly DecodeEntry[]): Promise<void> {

@@ -50,12 +50,14 @@ describe.each(MODELS)('Class: LlamaBackend on the $name', ({ path }) => {
     expect(bytes.toString('utf8').trim()).toBe(text);
   });
 
-  it('logs the thread count it measured and why', async () => {
-    const choice = await backend.chooseThreads();
+  it('logs the layout of lanes and threads it measured and why', () => {
+    const choice = backend.layoutChoice;
 
     expect(choice.threads).toBeGreaterThanOrEqual(1);
-    expect(Object.keys(choice.tokensPerSecond).length).toBeGreaterThanOrEqual(1);
-    expect(choice.reason).toMatch(/fastest of/);
-    expect(logger.lines.some((line) => line.message === 'threads chosen by measuring')).toBe(true);
+    expect(choice.lanes).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(choice.tokensPerSecond).length).toBeGreaterThanOrEqual(2);
+    expect(choice.reason).toMatch(/fastest of .* lanes x .* threads/);
+    const line = logger.lines.find((l) => l.message === 'layout chosen');
+    expect(line?.extra).toMatchObject({ lanes: choice.lanes, threads: choice.threads });
   });
 });

@@ -126,9 +126,8 @@ describe.each(MODELS)('Engine operations on the $name', ({ path }) => {
 
   it('turns /ping 503 while draining, refuses new work and finishes running requests',
     async () => {
-      // GIVEN a request running
-      const running = invoke(engine.url, { ...LONG, max_new_tokens: 1500 });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // GIVEN a streamed request running
+      const reader = await startStreamed(engine.url, LONG, new AbortController().signal);
 
       // WHEN the engine drains (as on SIGTERM)
       const drained = engine.drain(10_000);
@@ -140,8 +139,14 @@ describe.each(MODELS)('Engine operations on the $name', ({ path }) => {
       expect(await ping.json()).toMatchObject({ error_type: 'draining' });
       expect(refused.status).toBe(503);
       expect(refused.body).toMatchObject({ error_type: 'draining' });
-      expect((await running).body.generations[0]).toMatchObject({ finish_reason: 'length',
-        completion_tokens: 1500 });
+      const decoder = new TextDecoder();
+      let rest = '';
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        rest += decoder.decode(chunk.value, { stream: true });
+      }
+      const done = parseSse(rest.slice(rest.indexOf('event: done'))).at(-1);
+      expect(done?.data.generations[0]).toMatchObject({ finish_reason: 'length',
+        completion_tokens: LONG.max_new_tokens });
       await drained;
     });
 });

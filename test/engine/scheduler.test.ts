@@ -223,3 +223,30 @@ describe('Class: Scheduler', () => {
     });
   });
 });
+
+describe('Class: Scheduler with two lanes', () => {
+  it('steps both lanes at once and gives the same text as one lane', async () => {
+    // GIVEN two backends, one with two lanes
+    const one = new FakeBackend(4);
+    const two = new FakeBackend(4, { lanes: 2 });
+    two.delayMs = 2;
+    const logger = new MemoryLogger();
+    const prompts = ['abc', 'klm', 'uvw', 'hij'];
+
+    // WHEN the same requests run on each
+    const run = async (backend: FakeBackend) => {
+      const scheduler = new Scheduler(backend, { queueLimit: 8, logger });
+      const results = await Promise.all(prompts.map((p) => scheduler.submit(request(p, 5))));
+      await scheduler.close();
+      return results.map((r) => r.generations[0]?.text);
+    };
+    const texts = await Promise.all([run(one), run(two)]);
+
+    // THEN the texts match and every step of the two-lane backend held one lane's slots only
+    expect(texts[1]).toEqual(texts[0]);
+    for (const entries of two.steps) {
+      expect(new Set(entries.map((entry) => entry.slot % 2)).size).toBe(1);
+    }
+    expect(two.steps.filter((entries) => entries.length === 2).length).toBeGreaterThan(0);
+  });
+});

@@ -25,7 +25,7 @@ export class MemoryLogger {
 
 /**
  * Starts a real engine on `modelPath` on an ephemeral loopback port, with small test defaults
- * (4 slots, 1 thread, 512 cells per slot, no embedded-metric lines).
+ * (4 slots, 1 thread, 512 cells per slot, no embedded-metric lines; lanes are measured).
  */
 export async function startTestEngine(
   modelPath: string,

@@ -61,24 +61,19 @@ export interface ChatMessage {
 /** How to load the model. */
 export interface LlamaBackendOptions {
   modelPath: string;
-  /** Sequence slots in the one context. */
+  /** Sequence slots, spread over the lanes. */
   slots: number;
   /** KV cells per slot. */
   contextSize: number;
-  /** CPU threads; `undefined` measures and picks. */
+  /** CPU threads of each lane; `undefined` measures and picks. */
   threads?: number;
+  /** Contexts decoding at the same time; `undefined` measures and picks (1 on a GPU). */
+  lanes?: number;
   /** Layers to offload to a GPU; `undefined` offloads all when a GPU backend is found. */
   gpuLayers?: number;
   /** Most tokens in one decode step. @default 512 */
   batchSize?: number;
   logger: EngineLogger;
-}
-
-/** What the thread measurement found. */
-export interface ThreadChoice {
-  threads: number;
-  reason: string;
-  tokensPerSecond: Record<number, number>;
 }
 
 function vocabularySizeOf(model: LlamaModel): number {
@@ -100,8 +95,95 @@ function toHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
   return history;
 }
 
+/** How the slots are laid out over contexts, and the threads each decodes with. */
+export interface Layout {
+  /** Contexts that decode at the same time, each on its own thread(s). */
+  lanes: number;
+  /** Threads of each lane's decode. */
+  threads: number;
+}
+
+/** What the layout measurement found. */
+export interface LayoutChoice extends Layout {
+  reason: string;
+  /** Decode tokens per second of each candidate, keyed `lanes x threads`. */
+  tokensPerSecond: Record<string, number>;
+}
+
+/** One context of a lane and the native handle behind it. */
+interface Lane {
+  context: LlamaContext;
+  native: NativeContext;
+}
+
+async function createLanes(model: LlamaModel, options: LlamaBackendOptions, layout: Layout,
+  gpu: boolean): Promise<Lane[]> {
+  const lanes: Lane[] = [];
+
+  for (let lane = 0; lane < layout.lanes; lane++) {
+    const sequences = Math.ceil((options.slots - lane) / layout.lanes);
+    const context = await model.createContext({
+      contextSize: options.contextSize,
+      sequences,
+      batchSize: options.batchSize ?? 512,
+      // Flash attention pays off on GPUs; on CPU it measured no clear gain for small models.
+      flashAttention: gpu,
+      threads: layout.threads,
+    });
+    lanes.push({ context, native: (context as unknown as { _ctx: NativeContext })._ctx });
+  }
+
+  return lanes;
+}
+
+/** Candidate layouts: data-parallel lanes of one thread, or one lane with every core. */
+function layoutCandidates(options: LlamaBackendOptions, gpu: boolean): Layout[] {
+  const cores = Math.max(1, availableParallelism());
+  const laneChoices = options.lanes !== undefined ? [options.lanes]
+    : gpu ? [1] : [Math.min(cores, options.slots), 1];
+  const threadChoices = options.threads !== undefined ? [options.threads] : [1, cores];
+
+  const layouts = laneChoices.flatMap((lanes) => threadChoices.map((threads) => ({ lanes, threads })))
+    // Lanes already use every core; more threads per lane only oversubscribe them.
+    .filter((layout) => layout.lanes === 1 || layout.threads === 1 || options.threads !== undefined);
+  const seen = new Set<string>();
+  return layouts.filter((layout) => {
+    const key = `${layout.lanes}x${layout.threads}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 /**
- * One model in one context with `slots` sequence slots.
+ * Decode tokens per second of a layout: every slot decodes one token a step, with logits (the
+ * output layer is most of a small model's cost), lanes at the same time.
+ */
+async function measureLanes(lanes: Lane[], slots: number, steps: number): Promise<number> {
+  const laneCount = lanes.length;
+  const decodeStep = (step: number) => Promise.all(lanes.map(async ({ native }, lane) => {
+    const sequences = Math.ceil((slots - lane) / laneCount);
+    native.initBatch(sequences);
+    for (let seq = 0; seq < sequences; seq++) {
+      native.addToBatch(seq, step, Uint32Array.of(1 + seq), Uint32Array.of(0));
+    }
+    await native.decodeBatch();
+  }));
+
+  await decodeStep(0);
+  const startedAt = performance.now();
+  for (let step = 1; step <= steps; step++) await decodeStep(step);
+  const seconds = (performance.now() - startedAt) / 1000;
+
+  lanes.forEach(({ native }, lane) => {
+    const sequences = Math.ceil((slots - lane) / laneCount);
+    for (let seq = 0; seq < sequences; seq++) native.removeTokenCellsFromSequence(seq, 0, -1);
+  });
+  return Math.round((steps * slots) / seconds);
+}
+
+/**
+ * One model, its slots spread over one or more contexts ("lanes") that decode at the same time.
  * @example
  * const backend = await LlamaBackend.load({ modelPath, slots: 8, contextSize: 1024, logger });
  * const scheduler = new Scheduler(backend, { queueLimit: 64, logger });
@@ -111,29 +193,32 @@ export class LlamaBackend implements DecodeBackend {
   readonly slotContextSize: number;
   readonly maxBatchTokens: number;
   readonly vocabularySize: number;
+  readonly lanes: number;
   readonly tokenBytes: (token: number) => Uint8Array;
+  /** How the layout was chosen (measured, or given). */
+  readonly layoutChoice: LayoutChoice;
 
   readonly #llama: Llama;
   readonly #model: LlamaModel;
-  readonly #context: LlamaContext;
-  readonly #native: NativeContext;
+  readonly #lanes: Lane[];
   readonly #nativeModel: NativeModel;
   readonly #chatWrapper: ChatWrapper | null;
   readonly #logitIndex: Int32Array;
   readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
-  #threads: number;
 
-  private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, threads: number) {
+  private constructor(llama: Llama, model: LlamaModel, lanes: Lane[], slots: number,
+    choice: LayoutChoice) {
     this.#llama = llama;
     this.#model = model;
-    this.#context = context;
-    this.#native = (context as unknown as { _ctx: NativeContext })._ctx;
+    this.#lanes = lanes;
     this.#nativeModel = (model as unknown as { _model: NativeModel })._model;
     this.#chatWrapper = resolveChatWrapper(model);
-    this.slotCount = context.totalSequences;
-    this.slotContextSize = context.contextSize;
-    this.maxBatchTokens = context.batchSize;
+    this.lanes = lanes.length;
+    this.slotCount = slots;
+    this.slotContextSize = (lanes[0] as Lane).context.contextSize;
+    this.maxBatchTokens = (lanes[0] as Lane).context.batchSize;
     this.vocabularySize = vocabularySizeOf(model);
+    this.layoutChoice = choice;
     this.#logitIndex = new Int32Array(this.slotCount).fill(-1);
     const bytesOf = tokenBytesReader(this.#nativeModel);
     const cache = new Map<number, Uint8Array>();
@@ -142,10 +227,12 @@ export class LlamaBackend implements DecodeBackend {
       if (!bytes) cache.set(token, (bytes = bytesOf(token)));
       return bytes;
     };
-    this.#threads = threads;
   }
 
-  /** Loads the model and context, and picks a thread count by measuring when none is given. */
+  /**
+   * Loads the model and picks, by measuring, how to lay the slots over contexts and threads
+   * (unless both are given), then logs what it chose and why.
+   */
   static async load(options: LlamaBackendOptions): Promise<LlamaBackend> {
     const { logger } = options;
     const llama = await getLlama({
@@ -156,43 +243,73 @@ export class LlamaBackend implements DecodeBackend {
       logger: (level, message) => logger.debug('llama.cpp', { llama_level: level, text: message }),
     });
 
-    const gpuLayers = options.gpuLayers ?? (llama.gpu === false ? 0 : 'max');
+    const gpu = llama.gpu !== false;
+    const gpuLayers = options.gpuLayers ?? (gpu ? 'max' : 0);
     const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers });
-    const context = await model.createContext({
-      contextSize: options.contextSize,
-      sequences: options.slots,
-      batchSize: options.batchSize ?? 512,
-      flashAttention: process.env.FA === '1',
-      threads: options.threads ?? 1,
-    });
-
     logger.info('model loaded', {
       model_path: options.modelPath,
       gpu: llama.gpu,
       gpu_layers: model.gpuLayers,
-      gpu_reason: llama.gpu === false
-        ? 'no GPU backend found: running on CPU'
-        : `GPU backend ${llama.gpu} found: offloading ${model.gpuLayers} layers`,
-      slots: options.slots,
-      context_per_slot: context.contextSize,
+      gpu_reason: gpu
+        ? `GPU backend ${llama.gpu} found: offloading ${model.gpuLayers} layers`
+        : 'no GPU backend found: running on CPU',
     });
 
-    const backend = new LlamaBackend(llama, model, context, options.threads ?? 1);
-    if (options.threads === undefined) {
-      const choice = await backend.chooseThreads();
-      logger.info('threads chosen by measuring', {
-        threads: choice.threads,
-        reason: choice.reason,
-        tokens_per_second: choice.tokensPerSecond,
-      });
-    }
+    const { lanes, choice } = await LlamaBackend.#chooseLayout(model, options, gpu);
+    logger.info('layout chosen', {
+      lanes: choice.lanes,
+      threads: choice.threads,
+      reason: choice.reason,
+      tokens_per_second: choice.tokensPerSecond,
+      slots: options.slots,
+    });
 
-    return backend;
+    return new LlamaBackend(llama, model, lanes, options.slots, choice);
   }
 
-  /** Threads the context decodes with. */
+  static async #chooseLayout(model: LlamaModel, options: LlamaBackendOptions, gpu: boolean) {
+    const candidates = layoutCandidates(options, gpu);
+    const tokensPerSecond: Record<string, number> = {};
+
+    if (candidates.length === 1) {
+      const only = candidates[0] as Layout;
+      const lanes = await createLanes(model, options, only, gpu);
+      return { lanes, choice: { ...only, reason: 'given by configuration', tokensPerSecond } };
+    }
+
+    let best: { layout: Layout; lanes: Lane[]; rate: number } | undefined;
+    for (const layout of candidates) {
+      const lanes = await createLanes(model, options, layout, gpu);
+      const rate = await measureLanes(lanes, options.slots, 8);
+      tokensPerSecond[`${layout.lanes}x${layout.threads}`] = rate;
+
+      if (!best || rate > best.rate) {
+        for (const lane of best?.lanes ?? []) await lane.context.dispose();
+        best = { layout, lanes, rate };
+      } else {
+        for (const lane of lanes) await lane.context.dispose();
+      }
+    }
+
+    const chosen = best as { layout: Layout; lanes: Lane[]; rate: number };
+    const reason = `fastest of ${candidates.map((c) => `${c.lanes} lanes x ${c.threads} threads`)
+      .join(', ')} at ${options.slots} sequences`;
+    return { lanes: chosen.lanes, choice: { ...chosen.layout, reason, tokensPerSecond } };
+  }
+
+  /** Threads each lane decodes with. */
   get threads(): number {
-    return this.#threads;
+    return this.layoutChoice.threads;
+  }
+
+  laneOf(slot: number): number {
+    return slot % this.lanes;
+  }
+
+  /** The lane's native context and the sequence id of `slot` in it. */
+  #locate(slot: number): { native: NativeContext; sequence: number } {
+    const lane = this.#lanes[slot % this.lanes] as Lane;
+    return { native: lane.native, sequence: Math.floor(slot / this.lanes) };
   }
 
   /** Layers on the GPU (0 on CPU). */
@@ -204,40 +321,6 @@ export class LlamaBackend implements DecodeBackend {
   get modelName(): string {
     const name = this.#model.fileInfo.metadata.general?.name;
     return typeof name === 'string' && name ? name : basename(this.#model.filename ?? 'model');
-  }
-
-  /**
-   * Measures decode speed with 1 thread and with every core, a full batch of single tokens a
-   * step, and keeps the faster: on small machines extra threads spin against the event loop.
-   */
-  async chooseThreads(): Promise<ThreadChoice> {
-    const cores = Math.max(1, availableParallelism());
-    const candidates = [...new Set([1, Math.max(1, Math.floor(cores / 2)), cores])];
-    const tokensPerSecond: Record<number, number> = {};
-    const steps = 6;
-
-    for (const threads of candidates) {
-      this.#native.setThreads(threads);
-      await this.#decodeWarmBatch(1);
-
-      const startedAt = performance.now();
-      await this.#decodeWarmBatch(steps);
-      const seconds = (performance.now() - startedAt) / 1000;
-      tokensPerSecond[threads] = Math.round((steps * this.slotCount) / seconds);
-    }
-
-    for (let slot = 0; slot < this.slotCount; slot++) this.eraseSlot(slot, 0);
-
-    const best = candidates.reduce((a, b) =>
-      (tokensPerSecond[b] ?? 0) > (tokensPerSecond[a] ?? 0) ? b : a);
-    this.#native.setThreads(best);
-    this.#threads = best;
-
-    return {
-      threads: best,
-      reason: `fastest of ${candidates.join(', ')} threads at ${this.slotCount} sequences`,
-      tokensPerSecond,
-    };
   }
 
   /** Tokenises raw text; special-token text in it stays text. Adds BOS when the model wants it. */
@@ -277,21 +360,27 @@ export class LlamaBackend implements DecodeBackend {
   }
 
   async decode(entries: readonly DecodeEntry[]): Promise<void> {
+    const first = entries[0];
+    if (!first) return;
+
+    const { native } = this.#locate(first.slot);
     const total = entries.reduce((sum, entry) => sum + entry.tokens.length, 0);
-    this.#native.initBatch(total);
+    native.initBatch(total);
 
     for (const entry of entries) {
+      const { sequence } = this.#locate(entry.slot);
       const logits = entry.wantLogits ? Uint32Array.of(entry.tokens.length - 1) : new Uint32Array();
-      const indexes = this.#native.addToBatch(entry.slot, entry.position,
-        Uint32Array.from(entry.tokens), logits);
+      const indexes = native.addToBatch(sequence, entry.position, Uint32Array.from(entry.tokens),
+        logits);
       this.#logitIndex[entry.slot] = entry.wantLogits ? (indexes[0] as number) : -1;
     }
 
-    await this.#native.decodeBatch();
+    await native.decodeBatch();
   }
 
   eraseSlot(slot: number, fromPosition: number): void {
-    this.#native.removeTokenCellsFromSequence(slot, fromPosition, -1);
+    const { native, sequence } = this.#locate(slot);
+    native.removeTokenCellsFromSequence(sequence, fromPosition, -1);
   }
 
   isEndOfGeneration(token: number): boolean {
@@ -304,7 +393,7 @@ export class LlamaBackend implements DecodeBackend {
 
   /** Frees the context and the model. */
   async close(): Promise<void> {
-    await this.#context.dispose();
+    for (const lane of this.#lanes) await lane.context.dispose();
     await this.#model.dispose();
   }
 
@@ -326,18 +415,7 @@ export class LlamaBackend implements DecodeBackend {
   sampleNative(slot: number, sampler: NativeSampler): Promise<number> {
     const index = this.#logitIndex[slot] ?? -1;
     if (index < 0) return Promise.reject(new Error(`slot ${slot} has no logits to sample`));
-    return this.#native.sampleToken(index, sampler);
-  }
-
-  async #decodeWarmBatch(steps: number): Promise<void> {
-    for (let step = 0; step < steps; step++) {
-      this.#native.initBatch(this.slotCount);
-      for (let slot = 0; slot < this.slotCount; slot++) {
-        this.#native.addToBatch(slot, step, Uint32Array.of(1 + slot), new Uint32Array());
-      }
-      await this.#native.decodeBatch();
-    }
-    for (let slot = 0; slot < this.slotCount; slot++) this.eraseSlot(slot, 0);
+    return this.#locate(slot).native.sampleToken(index, sampler);
   }
 }
 
