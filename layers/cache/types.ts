@@ -39,7 +39,7 @@ export interface ListStore {
 
 /** The logging methods the cache needs; a Powertools `Logger` fits. */
 export interface CacheLogger {
-  warn(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, ...attributes: Array<Record<string, unknown>>): void;
 }
 
 /** A logger that drops everything. */

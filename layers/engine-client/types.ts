@@ -116,8 +116,8 @@ export interface Engine {
  * or API keys.
  */
 export interface EngineLogger {
-  debug(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
+  debug(message: string, ...attributes: Array<Record<string, unknown>>): void;
+  warn(message: string, ...attributes: Array<Record<string, unknown>>): void;
 }
 
 /** A logger that drops everything, for library use without one. */

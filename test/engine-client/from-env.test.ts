@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -12,6 +13,14 @@ describe('Function: createEngineFromEnv', () => {
 
     expect(engine).toBeInstanceOf(HttpEngine);
     expect((engine as HttpEngine).baseUrl).toBe('http://127.0.0.1:8080');
+  });
+
+  it('takes a Powertools Logger as its logger', () => {
+    const logger = new Logger({ serviceName: 'adcopy-test', logLevel: 'SILENT' });
+
+    const engine = createEngineFromEnv({}, { logger });
+
+    expect(engine.name).toBe('http');
   });
 
   it('gives an HttpEngine on ENGINE_URL without its trailing slash', () => {
