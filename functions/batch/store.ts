@@ -108,7 +108,16 @@ export class S3JobStore implements JobStore {
   }
 
   async writeText(name: string, body: string): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ ...this.address(name), Body: body }));
+    // An explicit length: the SDK leaves it out for an empty body, and an empty errors.jsonl is common.
+    const bytes = Buffer.from(body, 'utf8');
+    await this.s3.send(
+      new PutObjectCommand({
+        ...this.address(name),
+        Body: bytes,
+        ContentLength: bytes.length,
+        ContentType: name.endsWith('.jsonl') ? 'application/x-ndjson' : 'application/json',
+      }),
+    );
   }
 
   async createExclusive(name: string, body: string): Promise<boolean> {
