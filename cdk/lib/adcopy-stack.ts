@@ -12,6 +12,7 @@ import type { Construct } from 'constructs';
 import { BatchPipeline } from './batch-pipeline.js';
 import { ComplianceRulesLayer, COMPLIANCE_RULES_PATH } from './compliance-rules-layer.js';
 import { CopyApi } from './copy-api.js';
+import { ConfigurationError } from './errors.js';
 import { InferenceEndpoint } from './inference-endpoint.js';
 import { knownInstanceShape, type InstanceShape } from './private/instance-types.js';
 import { ServiceMonitoring, type AlarmThresholds } from './service-monitoring.js';
@@ -19,7 +20,6 @@ import { SharedCache } from './shared-cache.js';
 import {
   DEFAULT_SCALING, VariantAutoScaling, type ScalingNumbers,
 } from './variant-autoscaling.js';
-import { ConfigurationError } from './errors.js';
 
 /** The repository root, two folders above this file. */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -145,7 +145,62 @@ export class AdcopyStack extends Stack {
     const instanceType = props.instanceType ?? 'ml.g5.xlarge';
     const instanceShape = this.resolveShape(instanceType, props.instanceShape);
 
-    this.endpoint = new InferenceEndpoint(this, 'Endpoint', {
+    this.endpoint = this.createEndpoint(props, variants, instanceType);
+    for (const variant of variants) {
+      this.scaling[variant.name] = new VariantAutoScaling(this, `Scaling-${variant.name}`, {
+        endpointName: this.endpoint.endpointName,
+        variantName: variant.name,
+        instanceShape,
+        scaling: props.scaling,
+      });
+      this.scaling[variant.name]!.node.addDependency(this.endpoint);
+    }
+
+    this.cache = props.cache ? new SharedCache(this, 'Cache') : undefined;
+    const functions = this.functionBase(props);
+    const accessLogs = this.createAccessLogsBucket(props.retainData ?? false);
+    this.api = new CopyApi(this, 'Api', {
+      ...functions,
+      entry: props.apiEntry ?? join(REPO_ROOT, 'functions/api/lambda.ts'),
+      environment: {
+        ...functions.environment,
+        AB_VARIANTS: abVariants(variants),
+        POWERTOOLS_SERVICE_NAME: 'adcopy-api',
+      },
+      webAclArn: props.webAclArn,
+      accessLogsBucket: accessLogs,
+    });
+    this.batch = new BatchPipeline(this, 'Batch', {
+      ...functions,
+      entry: props.batchEntry ?? join(REPO_ROOT, 'functions/batch/lambda.ts'),
+      environment: { ...functions.environment, POWERTOOLS_SERVICE_NAME: 'adcopy-batch' },
+      accessLogsBucket: accessLogs,
+      maxConcurrency: props.batchConcurrency,
+      outputRetentionDays: props.outputRetentionDays,
+      retainData: props.retainData,
+    });
+    this.endpoint.grantInvoke(this.api.handler);
+    this.endpoint.grantInvoke(this.batch.handler);
+
+    new ServiceMonitoring(this, 'Monitoring', {
+      apiFunction: this.api.handler,
+      batchFunction: this.batch.handler,
+      jobs: this.batch.jobs,
+      deadLetters: this.batch.deadLetters,
+      endpointName: this.endpoint.endpointName,
+      variantNames: this.endpoint.variantNames,
+      thresholds: props.alarms,
+      alarmEmail: props.alarmEmail,
+    });
+    this.addOutputs();
+  }
+
+  private createEndpoint(
+    props: AdcopyStackProps,
+    variants: readonly VariantWeight[],
+    instanceType: string,
+  ): InferenceEndpoint {
+    return new InferenceEndpoint(this, 'Endpoint', {
       image: new ecrAssets.DockerImageAsset(this, 'EngineImage', {
         directory: props.engineContext ?? REPO_ROOT,
         file: 'engine/Dockerfile',
@@ -161,72 +216,26 @@ export class AdcopyStack extends Stack {
       modelFileName: props.modelFileName,
       initialInstanceCount: props.scaling?.minInstances ?? DEFAULT_SCALING.minInstances,
     });
-    for (const variant of variants) {
-      this.scaling[variant.name] = new VariantAutoScaling(this, `Scaling-${variant.name}`, {
-        endpointName: this.endpoint.endpointName,
-        variantName: variant.name,
-        instanceShape,
-        scaling: props.scaling,
-      });
-      this.scaling[variant.name]!.node.addDependency(this.endpoint);
-    }
+  }
 
-    const accessLogs = this.createAccessLogsBucket(props.retainData ?? false);
+  /** What both functions share: the rules layer, the network and the common environment. */
+  private functionBase(props: AdcopyStackProps) {
     const rules = new ComplianceRulesLayer(this, 'ComplianceRules', {
       rulesDir: props.rulesDir ?? join(REPO_ROOT, 'layers/compliance/rules'),
     });
-    this.cache = props.cache ? new SharedCache(this, 'Cache') : undefined;
     const network = this.cache
       ? { vpc: this.cache.vpc, securityGroups: [this.cache.clientSecurityGroup] }
       : {};
-    const shared = {
-      SAGEMAKER_ENDPOINT_NAME: this.endpoint.endpointName,
-      COMPLIANCE_RULES_DIR: COMPLIANCE_RULES_PATH,
-      POWERTOOLS_METRICS_NAMESPACE: 'adcopy',
-      ...(this.cache ? { REDIS_URL: this.cache.redisUrl } : {}),
-    };
-
-    this.api = new CopyApi(this, 'Api', {
-      entry: props.apiEntry ?? join(REPO_ROOT, 'functions/api/lambda.ts'),
+    return {
+      ...network,
+      layers: [rules.layer],
       environment: {
-        ...shared,
-        // The API pins each caller to a variant by these weights; a variant at 0 gets none.
-        AB_VARIANTS: variants
-          .filter((variant) => variant.weight > 0)
-          .map((variant) => `${variant.name}:${variant.weight}`)
-          .join(','),
-        POWERTOOLS_SERVICE_NAME: 'adcopy-api',
+        SAGEMAKER_ENDPOINT_NAME: this.endpoint.endpointName,
+        COMPLIANCE_RULES_DIR: COMPLIANCE_RULES_PATH,
+        POWERTOOLS_METRICS_NAMESPACE: 'adcopy',
+        ...(this.cache ? { REDIS_URL: this.cache.redisUrl } : {}),
       },
-      layers: [rules.layer],
-      webAclArn: props.webAclArn,
-      accessLogsBucket: accessLogs,
-      ...network,
-    });
-    this.endpoint.grantInvoke(this.api.handler);
-
-    this.batch = new BatchPipeline(this, 'Batch', {
-      entry: props.batchEntry ?? join(REPO_ROOT, 'functions/batch/lambda.ts'),
-      environment: { ...shared, POWERTOOLS_SERVICE_NAME: 'adcopy-batch' },
-      layers: [rules.layer],
-      accessLogsBucket: accessLogs,
-      maxConcurrency: props.batchConcurrency,
-      outputRetentionDays: props.outputRetentionDays,
-      retainData: props.retainData,
-      ...network,
-    });
-    this.endpoint.grantInvoke(this.batch.handler);
-
-    new ServiceMonitoring(this, 'Monitoring', {
-      apiFunction: this.api.handler,
-      batchFunction: this.batch.handler,
-      jobs: this.batch.jobs,
-      deadLetters: this.batch.deadLetters,
-      endpointName: this.endpoint.endpointName,
-      variantNames: this.endpoint.variantNames,
-      thresholds: props.alarms,
-      alarmEmail: props.alarmEmail,
-    });
-    this.addOutputs();
+    };
   }
 
   /** Weights prefix parameters, and which prefix each variant serves. */
@@ -300,4 +309,12 @@ export class AdcopyStack extends Stack {
     });
     new CfnOutput(this, 'ApiKeysSecretArn', { value: this.api.apiKeys.secretArn });
   }
+}
+
+/** The API pins each caller to a variant by these weights; a variant at 0 gets no callers. */
+function abVariants(variants: readonly VariantWeight[]): string {
+  return variants
+    .filter((variant) => variant.weight > 0)
+    .map((variant) => `${variant.name}:${variant.weight}`)
+    .join(',');
 }
