@@ -142,10 +142,10 @@ describe('Engine clients against a real engine with a full queue', () => {
     ],
   ])('%s fails the overflow with a 503 engine_throttled and Retry-After', async (_name, make) => {
     const engine: Engine = make();
-    const request = { ...greedy, max_new_tokens: 64 };
+    const request = { ...greedy, max_new_tokens: 128 };
 
     const results = await Promise.allSettled(
-      Array.from({ length: 6 }, () => engine.generate(request)),
+      Array.from({ length: 10 }, () => engine.generate(request)),
     );
 
     const throttled = results.flatMap((result) =>
