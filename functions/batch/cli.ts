@@ -195,6 +195,25 @@ function describeOutcome(outcome: JobOutcome, store: JobStore): string {
   }
 }
 
+/** A second Ctrl-C within this time is the same one relayed by npm and tsx, not a new one. */
+const RELAYED_SIGNAL_MS = 1000;
+let firstInterruptAt: number | undefined;
+
+/** First Ctrl-C: stop at a checkpoint. A later one: quit at once (the job resumes from its last). */
+function stopOnInterrupt(stop: AbortController): void {
+  const now = Date.now();
+  if (firstInterruptAt === undefined) {
+    firstInterruptAt = now;
+    process.stderr.write(
+      '\nstopping: finishing the lines in flight, then saving a checkpoint ' +
+        '(Ctrl-C again to quit at once)\n',
+    );
+    stop.abort();
+    return;
+  }
+  if (now - firstInterruptAt > RELAYED_SIGNAL_MS) process.exit(130);
+}
+
 async function main(): Promise<number> {
   const args = parseCliArgs(process.argv.slice(2));
   // Quiet by default so log lines do not tear the progress bar; POWERTOOLS_LOG_LEVEL overrides.
@@ -208,10 +227,7 @@ async function main(): Promise<number> {
   const { job, input, store } = await placeJob(args, s3Client);
   const { engine, close } = await engineFor(logger);
   const stop = new AbortController();
-  process.once('SIGINT', () => {
-    process.stderr.write('\nstopping: finishing the lines in flight, then saving a checkpoint\n');
-    stop.abort();
-  });
+  process.on('SIGINT', () => stopOnInterrupt(stop));
 
   const bar = progressBar(input.size);
   try {

@@ -433,7 +433,11 @@ class JobRun<TBrief> {
   private async interrupt(reason: string): Promise<JobOutcome> {
     await this.checkpoint('running');
     const progress = await this.saveProgress('interrupted');
-    this.log('warn', 'batch job interrupted; a redelivery resumes it', { reason, line: this.line });
+    this.log(
+      'warn',
+      'batch job interrupted; it resumes from its checkpoint when delivered or run again',
+      { reason, line: this.line },
+    );
     return { status: 'interrupted', reason, progress };
   }
 
