@@ -6,7 +6,13 @@
  * "cured ham". Word edges are judged on the original text, so "be st" still reads as one word
  * while "be stable" does not hold "best".
  */
-import { isWordUnit, type FoldTable, type FoldedText } from './normalize.js';
+import {
+  foldedAt,
+  foldedBefore,
+  isWordUnit,
+  type FoldTable,
+  type FoldedText,
+} from './normalize.js';
 
 /** Folded text together with the original it came from. */
 export interface Scan {
@@ -19,13 +25,13 @@ export interface Scan {
 /** True when no Latin letter or digit touches the original text just before `index`. */
 export function wordEdgeBefore(scan: Scan, index: number): boolean {
   if (index <= 0) return true;
-  return !isWordUnit(scan.table[scan.text.charCodeAt(index - 1)] as number);
+  return !isWordUnit(foldedBefore(scan.text, index, scan.table));
 }
 
 /** True when no Latin letter or digit touches the original text at `index` (an end offset). */
 export function wordEdgeAfter(scan: Scan, index: number): boolean {
   if (index >= scan.text.length) return true;
-  return !isWordUnit(scan.table[scan.text.charCodeAt(index)] as number);
+  return !isWordUnit(foldedAt(scan.text, index, scan.table));
 }
 
 /** Original offset where folded unit k starts. */
@@ -33,9 +39,11 @@ export function originStart(scan: Scan, k: number): number {
   return scan.folded.origin[k] as number;
 }
 
-/** Original offset just past folded unit k (folded units always come from one BMP unit). */
+/** Original offset just past folded unit k (two units for a folded surrogate pair). */
 export function originEnd(scan: Scan, k: number): number {
-  return (scan.folded.origin[k] as number) + 1;
+  const at = scan.folded.origin[k] as number;
+  const unit = scan.text.charCodeAt(at);
+  return unit >= 0xd800 && unit <= 0xdbff ? at + 2 : at + 1;
 }
 
 /** True when folded units [at, at + word.length) spell `word`. */

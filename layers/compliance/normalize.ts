@@ -57,6 +57,7 @@ function buildFoldTable(): FoldTable {
   foldLatin(table);
   foldTraditional(table);
   foldLeet(table);
+  mathFold = buildMathFold(table);
   return table;
 }
 
@@ -104,8 +105,27 @@ function markSeparators(table: FoldTable): void {
   table[0xff20] = 0x40;
   table[0x3007] = 0x3007;
 
-  // Circled digits fold to digits ('No.①').
+  // Circled digits and letters fold to digits and letters ('No.①', 'Ⓑⓔⓢⓣ').
   for (let d = 1; d <= 9; d++) table[0x2460 + d - 1] = 0x30 + d;
+  for (let l = 0; l < 26; l++) {
+    table[0x24b6 + l] = 0x61 + l;
+    table[0x24d0 + l] = 0x61 + l;
+  }
+}
+
+const MATH_HIGH_SURROGATE = 0xd835;
+let mathFold: Uint16Array | undefined;
+
+// Mathematical bold/italic/script letters (U+1D400-U+1D7FF, all behind the high surrogate D835)
+// are a favourite disguise on social media: 𝐛𝐞𝐬𝐭. Indexed by the low surrogate minus DC00.
+function buildMathFold(table: FoldTable): Uint16Array {
+  const fold = new Uint16Array(0x400);
+  for (let i = 0; i < 0x400; i++) {
+    const plain = String.fromCodePoint(0x1d400 + i).normalize('NFKC');
+    if (plain.length === 1 && /[A-Za-z0-9]/.test(plain))
+      fold[i] = table[plain.charCodeAt(0)] as number;
+  }
+  return fold;
 }
 
 const HOMOGLYPHS: Record<string, string> = {
@@ -247,8 +267,18 @@ export function foldInto(
   let hasCjk = false;
   for (let i = 0; i < length; i++) {
     const c = source[i] as number;
-    const folded = table[c] as number;
-    if (folded === SKIP) continue;
+    let folded = table[c] as number;
+    if (folded === SKIP) {
+      if (c !== MATH_HIGH_SURROGATE || i + 1 >= length) continue;
+
+      folded = mathFold?.[(source[i + 1] as number) - 0xdc00] ?? SKIP;
+      if (folded === SKIP) continue;
+      units[count] = folded;
+      origin[count] = i;
+      count += 1;
+      i += 1;
+      continue;
+    }
 
     if (c >= HAN_START && c <= HAN_END) hasCjk = true;
     units[count] = folded;
@@ -266,6 +296,20 @@ export function foldTerm(term: string, table: FoldTable = foldTable()): string {
     if (folded !== SKIP) out += String.fromCharCode(folded);
   }
   return out;
+}
+
+/** The folded form of the character starting at `index` (math letters included; 0: dropped). */
+export function foldedAt(text: string, index: number, table: FoldTable): number {
+  const unit = text.charCodeAt(index);
+  if (unit !== MATH_HIGH_SURROGATE) return table[unit] as number;
+  return mathFold?.[text.charCodeAt(index + 1) - 0xdc00] ?? SKIP;
+}
+
+/** The folded form of the character that ends just before `index`. */
+export function foldedBefore(text: string, index: number, table: FoldTable): number {
+  const unit = text.charCodeAt(index - 1);
+  const isLowSurrogate = unit >= 0xdc00 && unit <= 0xdfff;
+  return isLowSurrogate && index >= 2 ? foldedAt(text, index - 2, table) : (table[unit] as number);
 }
 
 /** True for a Latin letter or digit (after folding case and width), the parts of a word. */

@@ -337,10 +337,19 @@ const EN_DISGUISES: Array<[string, (term: string) => string]> = [
   ['evasion_fullwidth', (t) => toFullwidth(t)],
   ['evasion_punctuation', (t) => [...t].join('.')],
   ['evasion_emoji', (t) => [...t].join('✨')],
+  ['evasion_math_letters', (t) => mathBold(t)],
 ];
 
 function toFullwidth(term: string): string {
   return term.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+}
+
+// Mathematical bold letters (U+1D41A 'a'.., U+1D400 'A'..), a common disguise on social media.
+function mathBold(term: string): string {
+  return term.replace(/[A-Za-z]/g, (c) => {
+    const base = c >= 'a' ? 0x1d41a + c.charCodeAt(0) - 0x61 : 0x1d400 + c.charCodeAt(0) - 0x41;
+    return String.fromCodePoint(base);
+  });
 }
 
 function leet(term: string): string {

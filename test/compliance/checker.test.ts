@@ -162,6 +162,14 @@ describe('Function: checkText', () => {
       expect(violation?.suggestion.length).toBeGreaterThan(5);
     });
 
+    it('covers both halves of surrogate-pair letters', () => {
+      const text = '🎉𝐛𝐞𝐬𝐭🎉';
+      const [violation] = checkText(text).violations;
+
+      expect([violation?.start, violation?.end]).toEqual([2, 10]);
+      expect(checkText('𝐛𝐞𝐬𝐭𝐨𝐰 a gift').violations).toEqual([]);
+    });
+
     it('keeps the longest of overlapping terms', () => {
       expect(flagged('这是一款 miracle cure')).toEqual([
         { category: 'disease_claims', span: 'miracle cure' },
