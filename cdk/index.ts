@@ -1,7 +1,5 @@
 export { AdcopyStack, type AdcopyStackProps, type VariantWeight } from './lib/adcopy-stack.js';
-export {
-  BatchPipeline, BATCH_INPUT_PREFIX, BATCH_OUTPUT_PREFIX, type BatchPipelineProps,
-} from './lib/batch-pipeline.js';
+export { BatchPipeline, type BatchPipelineProps } from './lib/batch-pipeline.js';
 export {
   ComplianceRulesLayer, COMPLIANCE_RULES_PATH, type ComplianceRulesLayerProps,
 } from './lib/compliance-rules-layer.js';

@@ -8,16 +8,33 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 import {
+  BATCH_INPUT_PREFIX, BATCH_NODE_OPTIONS, BATCH_OUTPUT_PREFIX,
+} from '../../functions/batch/index.js';
+
+import {
   adcopyFunction, BASIC_EXECUTION_POLICY, type FunctionSourceProps,
 } from './private/adcopy-function.js';
 import { acknowledgeWildcardResources } from './private/nag.js';
 import { ConfigurationError } from './errors.js';
 
-/** Objects created under this prefix are jobs. */
-export const BATCH_INPUT_PREFIX = 'batch/input/';
+/** The batch function's time limit, which also sizes the queue's visibility timeout. */
+const BATCH_TIMEOUT = Duration.minutes(15);
 
-/** Every job writes its results, errors, report and checkpoint under this prefix. */
-export const BATCH_OUTPUT_PREFIX = 'batch/output/';
+/**
+ * Deliveries of one notification before it goes to the dead-letter queue. A job that runs out of
+ * time checkpoints and hands its message back, and each redelivery resumes it: 20 runs of 15
+ * minutes let one file take about five hours.
+ */
+const MAX_RUNS_PER_JOB = 20;
+
+/** How long notifications wait in the dead-letter queue for an operator to redrive them. */
+const DEAD_LETTER_DAYS = 14;
+
+/**
+ * Days an unfinished multipart upload of a job's outputs may wait. A job redriven from the
+ * dead-letter queue carries on with its uploads, so they must outlive the queue's retention.
+ */
+const OUTPUT_UPLOAD_DAYS = DEAD_LETTER_DAYS + 1;
 
 /**
  * Properties of a {@link BatchPipeline}.
@@ -45,9 +62,6 @@ export interface BatchPipelineProps extends FunctionSourceProps {
   readonly retainData?: boolean;
 }
 
-/** The batch function's time limit, which also sizes the queue's visibility timeout. */
-const BATCH_TIMEOUT = Duration.minutes(15);
-
 /**
  * The S3 batch path: a protected bucket whose `batch/input/` creations go to an SQS queue (with a
  * dead-letter queue), read by the batch function at a bounded concurrency.
@@ -68,7 +82,7 @@ export class BatchPipeline extends Construct {
   /** Queue of object-created notifications. */
   public readonly jobs: sqs.Queue;
 
-  /** Notifications that failed three times. */
+  /** Notifications whose job did not finish within its runs. */
   public readonly deadLetters: sqs.Queue;
 
   /** The batch function. */
@@ -86,14 +100,15 @@ export class BatchPipeline extends Construct {
     this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(DEAD_LETTER_DAYS),
     });
     this.jobs = new sqs.Queue(this, 'Jobs', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // AWS's advice for Lambda sources: six times the function timeout, so retries do not overlap.
-      visibilityTimeout: Duration.seconds(BATCH_TIMEOUT.toSeconds() * 6),
-      deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 3 },
+      // Just over the function timeout: a run that stops hands its message back at once, and the
+      // job resumes when the message becomes visible again.
+      visibilityTimeout: BATCH_TIMEOUT.plus(Duration.minutes(1)),
+      deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: MAX_RUNS_PER_JOB },
     });
     this.bucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,
@@ -105,9 +120,14 @@ export class BatchPipeline extends Construct {
     this.handler = adcopyFunction(this, 'Handler', {
       ...props,
       description: 'adcopy batch: JSONL briefs from batch/input/ to copies in batch/output/',
-      memorySize: 2048,
+      // A job keeps about 30 MB live (functions/batch/README.md); memory buys CPU share here.
+      memorySize: 1024,
       timeout: BATCH_TIMEOUT,
-      environment: { BATCH_BUCKET: this.bucket.bucketName, ...props.environment },
+      environment: {
+        BATCH_BUCKET: this.bucket.bucketName,
+        NODE_OPTIONS: `--enable-source-maps ${BATCH_NODE_OPTIONS}`,
+        ...props.environment,
+      },
     });
     this.grantJobAccess(this.handler);
     this.handler.addEventSource(
@@ -143,7 +163,16 @@ export class BatchPipeline extends Construct {
           prefix: BATCH_INPUT_PREFIX,
           noncurrentVersionExpiration: Duration.days(7),
         },
-        { id: 'AbortStalledUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        {
+          id: 'AbortStalledOutputUploads',
+          prefix: BATCH_OUTPUT_PREFIX,
+          abortIncompleteMultipartUploadAfter: Duration.days(OUTPUT_UPLOAD_DAYS),
+        },
+        {
+          id: 'AbortStalledInputUploads',
+          prefix: BATCH_INPUT_PREFIX,
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
       ],
     });
     return bucket;

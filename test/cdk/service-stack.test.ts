@@ -396,6 +396,7 @@ describe('Construct: BatchPipeline', () => {
   });
 
   it('expires outputs after 30 days and cleans old versions and stalled uploads', () => {
+    // Output uploads outlive the 14 days a job may wait in the dead-letter queue for a redrive.
     const bucket = Object.values(template.findResources('AWS::S3::Bucket', {
       Properties: { VersioningConfiguration: { Status: 'Enabled' } },
     }))[0] as any;
@@ -408,7 +409,13 @@ describe('Construct: BatchPipeline', () => {
       Status: 'Enabled',
     }));
     expect(rules).toContainEqual(expect.objectContaining({
-      Id: 'AbortStalledUploads',
+      Id: 'AbortStalledOutputUploads',
+      Prefix: 'batch/output/',
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 15 },
+    }));
+    expect(rules).toContainEqual(expect.objectContaining({
+      Id: 'AbortStalledInputUploads',
+      Prefix: 'batch/input/',
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
     }));
   });
@@ -426,18 +433,32 @@ describe('Construct: BatchPipeline', () => {
     });
   });
 
-  it('moves a job to the dead-letter queue after 3 receipts and encrypts both queues', () => {
+  it('resumes a stopped job a minute after its 15-minute run; 20 runs, then dead letters', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
-      VisibilityTimeout: 5400,
+      VisibilityTimeout: 960,
       SqsManagedSseEnabled: true,
       RedrivePolicy: {
         deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BatchDeadLetters'), 'Arn'] },
-        maxReceiveCount: 3,
+        maxReceiveCount: 20,
       },
     });
     template.hasResourceProperties('AWS::SQS::Queue', {
       MessageRetentionPeriod: 1_209_600,
       SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('runs the batch function with the heap limits its jobs are sized for', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 900,
+      MemorySize: 1024,
+      Environment: {
+        Variables: Match.objectLike({
+          NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=2 --max-old-space-size=160',
+          BATCH_BUCKET: { Ref: batchBucketId() },
+          POWERTOOLS_SERVICE_NAME: 'adcopy-batch',
+        }),
+      },
     });
   });
 
