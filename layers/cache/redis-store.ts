@@ -23,7 +23,7 @@ export interface RedisCacheStoreOptions {
   client?: Redis;
   /** Prefix of every key, so one Redis can serve several services. @default 'adcopy:' */
   keyPrefix?: string;
-  /** Longest wait for one command before it fails (and the cache is passed over). @default 1000 */
+  /** Longest wait for one command before it fails (and the cache is passed over). @default 500 */
   commandTimeoutMs?: number;
   /** Told once each time the connection goes down. @default a logger that drops everything */
   logger?: CacheLogger;
@@ -54,15 +54,16 @@ export class RedisCacheStore implements CacheStore, ListStore {
   private readonly ownsClient: boolean;
 
   constructor(options: RedisCacheStoreOptions) {
-    if (!options.client && !options.url)
+    if (!options.client && !options.url) {
       throw new TypeError('RedisCacheStore needs a url or a client');
+    }
 
     this.prefix = options.keyPrefix ?? 'adcopy:';
     this.ownsClient = !options.client;
     this.client =
       options.client ??
       new Redis(options.url as string, {
-        commandTimeout: options.commandTimeoutMs ?? 1000,
+        commandTimeout: options.commandTimeoutMs ?? 500,
         connectTimeout: 2000,
         maxRetriesPerRequest: 1,
       });
@@ -71,6 +72,7 @@ export class RedisCacheStore implements CacheStore, ListStore {
 
   /** @inheritdoc */
   async get<T extends JsonValue = JsonValue>(key: string): Promise<T | undefined> {
+    this.assertConnected();
     const text = await this.client.get(this.prefix + key);
     return text === null ? undefined : parseStored<T>(key, text);
   }
@@ -78,11 +80,13 @@ export class RedisCacheStore implements CacheStore, ListStore {
   /** @inheritdoc */
   async set(key: string, value: JsonValue, ttlSeconds: number): Promise<void> {
     checkTtl(ttlSeconds);
+    this.assertConnected();
     await this.client.set(this.prefix + key, serialise(value), 'EX', ttlSeconds);
   }
 
   /** @inheritdoc */
   async delete(key: string): Promise<void> {
+    this.assertConnected();
     await this.client.del(this.prefix + key);
   }
 
@@ -95,6 +99,7 @@ export class RedisCacheStore implements CacheStore, ListStore {
   ): Promise<number> {
     checkTtl(ttlSeconds);
     checkMaxLength(maxLength);
+    this.assertConnected();
 
     const fullKey = this.prefix + key;
     const results = await this.client
@@ -112,6 +117,7 @@ export class RedisCacheStore implements CacheStore, ListStore {
 
   /** @inheritdoc */
   async list<T extends JsonValue = JsonValue>(key: string): Promise<T[]> {
+    this.assertConnected();
     const texts = await this.client.lrange(this.prefix + key, 0, -1);
     return texts.map((text) => parseStored<T>(key, text));
   }
@@ -120,6 +126,18 @@ export class RedisCacheStore implements CacheStore, ListStore {
   async close(): Promise<void> {
     if (!this.ownsClient || this.client.status === 'end') return;
     await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  /**
+   * Fails at once while the connection is lost, so that during an outage each request skips the
+   * cache instead of waiting for a command timeout. While the first connection is still being made
+   * commands queue as usual (a cold Lambda's first request waits for it).
+   */
+  private assertConnected(): void {
+    const status = this.client.status;
+    if (status === 'reconnecting' || status === 'close' || status === 'end') {
+      throw new Error(`redis is unavailable (connection ${status})`);
+    }
   }
 
   /**

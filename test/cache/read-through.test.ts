@@ -129,7 +129,7 @@ describe('Class: ReadThroughCache over an unreachable Redis', () => {
     const warnings: Array<Record<string, unknown> | undefined> = [];
     const cache = new ReadThroughCache({
       store,
-      logger: { warn: (_m, attrs) => warnings.push(attrs) },
+      logger: { warn: (_message, attrs) => warnings.push(attrs) },
     });
 
     const result = await cache.getOrLoad('copy:k7', async () => 'fresh', { ttlSeconds: 60 });
@@ -139,7 +139,41 @@ describe('Class: ReadThroughCache over an unreachable Redis', () => {
     expect(warnings.map((attrs) => attrs?.operation)).toEqual(['get', 'set']);
     store.client.disconnect();
   });
+
+  it('skips the cache at once while Redis is down and uses it again once it is back', async () => {
+    const redis = await startTestRedis();
+    const store = new RedisCacheStore({ url: redis.url, commandTimeoutMs: 2000 });
+    const cache = new ReadThroughCache({ store });
+    await cache.getOrLoad('copy:k8', async () => 'before', { ttlSeconds: 60 });
+
+    await redis.stop();
+    await waitFor(() => store.client.status === 'reconnecting');
+    const started = performance.now();
+    const during = await cache.getOrLoad('copy:k9', async () => 'during', { ttlSeconds: 60 });
+    const duringMs = performance.now() - started;
+
+    const again = await startTestRedis({ port: redis.port });
+    await waitFor(() => store.client.status === 'ready');
+    await cache.getOrLoad('copy:k10', async () => 'after', { ttlSeconds: 60 });
+    const stored = await store.get('copy:k10');
+
+    // far below the 2 s command timeout: the outage is noticed without waiting
+    expect(duringMs).toBeLessThan(100);
+    expect(during).toEqual({ value: 'during', cached: false });
+    expect(cache.stats().storeErrors).toBe(2);
+    expect(stored).toBe('after');
+    await store.close();
+    await again.stop();
+  });
 });
+
+/** Polls `condition` every 20 ms for up to 10 s. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 20) {
+    if (waited > 10_000) throw new Error('condition not met in 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('Class: SingleFlight', () => {
   it('runs calls for different keys side by side', async () => {

@@ -52,14 +52,15 @@ async function waitUntilReady(child: ChildProcess, timeoutMs: number): Promise<v
  * Starts `redis-server` (installed by .ci/run) bound to 127.0.0.1 with snapshots and the
  * append-only file off, so nothing is written to disk. Tries a few ports in case another process
  * takes one between the probe and the bind.
+ * @param options.port a fixed port, to bring a stopped server back where its clients look for it
  * @example
  * const redis = await startTestRedis();
  * afterAll(() => redis.stop());
  */
-export async function startTestRedis(): Promise<TestRedis> {
+export async function startTestRedis(options: { port?: number } = {}): Promise<TestRedis> {
   let lastError: unknown;
   for (let tries = 0; tries < 5; tries++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const child = spawn(
       'redis-server',
       [
