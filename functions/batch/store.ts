@@ -5,7 +5,7 @@
  * job never holds a whole output in memory.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -259,6 +259,11 @@ export class FsJobStore implements JobStore {
 
   async abortMultipart(name: string, uploadId: string): Promise<void> {
     await rm(this.partsFolder(name, uploadId), { recursive: true, force: true });
+
+    // Leave no empty folders behind; ones still holding another upload's parts stay.
+    const partsRoot = join(this.folder, '.parts');
+    await rmdir(join(partsRoot, name)).catch(() => undefined);
+    await rmdir(partsRoot).catch(() => undefined);
   }
 
   private partsFolder(name: string, uploadId: string): string {
