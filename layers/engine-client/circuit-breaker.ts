@@ -44,12 +44,20 @@ export interface CircuitTicket {
   abandon(): void;
 }
 
+/** Reasons that say nothing about the engine's health. */
+const NOT_FAULTS = new Set([
+  // a busy engine is working: the caller gets a 503 with Retry-After, not degraded copy
+  'engine_throttled',
+  'circuit_open',
+]);
+
 /**
- * Whether an error says the engine is unwell. Engine faults (502/503/504) count; a request the
- * engine rejected as invalid and a caller's abort do not, since the engine answered correctly.
+ * Whether an error says the engine is unwell: unreachable, failing, unavailable or out of time.
+ * Throttling does not count (the engine is busy, not down), nor do a request the engine rejected
+ * as invalid and a caller's abort, since the engine answered correctly.
  */
 export function isEngineFault(err: unknown): boolean {
-  return err instanceof EngineError && err.reason !== 'circuit_open';
+  return err instanceof EngineError && !NOT_FAULTS.has(err.reason);
 }
 
 /**

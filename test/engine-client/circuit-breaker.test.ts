@@ -56,9 +56,11 @@ describe('Class: CircuitBreaker', () => {
     expect(breaker.state).toBe('closed');
   });
 
-  it('does not count rejected requests or aborts against the engine', async () => {
+  it('does not count throttling, rejected requests or aborts against the engine', async () => {
     const { breaker } = breakerAt({ failureThreshold: 2 });
+    const throttled = new EngineError(503, 'engine_throttled', 'busy', { retryAfterS: 1 });
 
+    await failTimes(breaker, 3, throttled);
     await failTimes(breaker, 3, new EngineRejectedError('prompt too long'));
     await failTimes(breaker, 3, new DOMException('aborted', 'AbortError'));
 
