@@ -296,6 +296,10 @@ const CLEAN = [
   '店铺销量领先，好评如潮。',
   '新客首单立减10元，第二杯半价。',
   '统一流程，专一流派。',
+  '最佳赏味期12个月。',
+  '开封后最好三天内喝完。',
+  '最佳冲泡温度85℃。',
+  '最好提前冷藏，口感更清爽。',
 ];
 
 /** Traditional-character copy (its own kind of evasion), marked like the plain entries. */
