@@ -24,18 +24,22 @@ function storedEntry(id: string, key: string): string {
 function main(args: string[]): number {
   const id = args[0];
   if (!id || args.length > 1 || !CALLER_ID.test(id)) {
-    process.stderr.write('usage: npm run api-key -- <caller-id>   (1 to 64 of A-Z a-z 0-9 . _ -)\n');
+    process.stderr.write(
+      'usage: npm run api-key -- <caller-id>   (1 to 64 of A-Z a-z 0-9 . _ -)\n',
+    );
     return 2;
   }
 
   const key = newKey();
-  process.stdout.write([
-    `API key for "${id}" (shown only now; hand it to the caller over a private channel):`,
-    `  ${key}`,
-    'Entry to append to API_KEYS or to the API keys secret (entries are comma-separated):',
-    `  ${storedEntry(id, key)}`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `API key for "${id}" (shown only now; hand it to the caller over a private channel):`,
+      `  ${key}`,
+      'Entry to append to API_KEYS or to the API keys secret (entries are comma-separated):',
+      `  ${storedEntry(id, key)}`,
+      '',
+    ].join('\n'),
+  );
   return 0;
 }
 

@@ -3,7 +3,11 @@
  * reach the client as they are written). Dependencies are built once per execution environment.
  * @module
  */
-import type { Context as LambdaContext, LambdaFunctionURLEvent, StreamifyHandler } from 'aws-lambda';
+import type {
+  Context as LambdaContext,
+  LambdaFunctionURLEvent,
+  StreamifyHandler,
+} from 'aws-lambda';
 import { streamHandle } from 'hono/aws-lambda';
 
 import { createApp, type ApiDeps } from './app.js';

@@ -7,7 +7,13 @@ import { startTestEngine } from '../helpers/engine.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
 import { CountingEngine, json, postJson } from './helpers.js';
 
-const BRIEF = { brand: '山茶', product: '冷泡乌龙', features: ['0糖'], language: 'zh', variants: 1 };
+const BRIEF = {
+  brand: '山茶',
+  product: '冷泡乌龙',
+  features: ['0糖'],
+  language: 'zh',
+  variants: 1,
+};
 const CALLERS = Array.from({ length: 2000 }, (_, i) => `caller-${i}`);
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
@@ -91,23 +97,29 @@ describe('A/B assignment of production variants', () => {
 
   it('draws groups afresh for a new experiment', async () => {
     const next = await assign(abApi('red:90,yellow:10').app);
-    const greenThenYellow = CALLERS.filter((c) => ninetyTen.get(c) === 'green' && next.get(c) === 'yellow');
+    const greenThenYellow = CALLERS.filter(
+      (c) => ninetyTen.get(c) === 'green' && next.get(c) === 'yellow',
+    );
 
     // Independent draws put about 10% of the old green group into the new yellow one, not all.
-    expect(greenThenYellow.length / (share(ninetyTen, 'green') * CALLERS.length)).toBeLessThan(0.25);
+    expect(greenThenYellow.length / (share(ninetyTen, 'green') * CALLERS.length)).toBeLessThan(
+      0.25,
+    );
   });
 
   it('assigns by the API key id when keys are configured, whatever x-caller-id says', async () => {
     const keyed = abApi('blue,green', {
       API_KEYS: 'team-a:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
     });
-    const answers = await Promise.all(['x', 'y', 'z'].map(async (caller) => {
-      const response = await postJson(keyed.app, '/v1/copies', BRIEF, {
-        authorization: 'Bearer test',
-        'x-caller-id': caller,
-      });
-      return (await json(response)).productionVariant;
-    }));
+    const answers = await Promise.all(
+      ['x', 'y', 'z'].map(async (caller) => {
+        const response = await postJson(keyed.app, '/v1/copies', BRIEF, {
+          authorization: 'Bearer test',
+          'x-caller-id': caller,
+        });
+        return (await json(response)).productionVariant;
+      }),
+    );
 
     expect(new Set(answers).size).toBe(1);
   });
@@ -122,7 +134,9 @@ describe('AB_VARIANTS configuration', () => {
   );
 
   it('leaves the choice to the endpoint when no variants are set', async () => {
-    const response = await postJson(abApi('').app, '/v1/copies', BRIEF, { 'x-caller-id': 'caller-1' });
+    const response = await postJson(abApi('').app, '/v1/copies', BRIEF, {
+      'x-caller-id': 'caller-1',
+    });
     expect((await json(response)).productionVariant).toBe('default');
   });
 });

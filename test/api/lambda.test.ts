@@ -6,6 +6,7 @@ import type { Context as LambdaContext, LambdaFunctionURLEvent } from 'aws-lambd
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { createApiDeps, readApiConfig } from '../../functions/api/index.js';
+import type { StreamingHandler } from '../../functions/api/lambda.js';
 import type { Engine } from '../../layers/engine-client/index.js';
 import { parseSse, startTestEngine } from '../helpers/engine.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
@@ -35,7 +36,8 @@ class ResponseStreamStandIn extends Writable {
     this.write = ((chunk: unknown, ...rest: unknown[]) => {
       if (!this.#written) this._onBeforeFirstWrite?.((bytes) => rawWrite(bytes));
       this.#written = true;
-      const data = typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : JSON.stringify(chunk);
+      const data =
+        typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : JSON.stringify(chunk);
       return (super.write as (...args: unknown[]) => boolean)(data, ...rest);
     }) as Writable['write'];
   }
@@ -45,7 +47,11 @@ class ResponseStreamStandIn extends Writable {
     this.contentType = type;
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+  override _write(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    done: (error?: Error | null) => void,
+  ): void {
     this.writes.push(Buffer.from(chunk));
     done();
   }
@@ -67,8 +73,6 @@ const awslambdaStandIn = {
   },
 };
 
-type StreamingHandler = (event: LambdaFunctionURLEvent, stream: Writable, context: LambdaContext) => unknown;
-
 /** What a Function URL client receives for one invocation. */
 interface Delivered {
   status: number;
@@ -79,12 +83,15 @@ interface Delivered {
 }
 
 /** Invokes `handler` as the runtime does and decodes its stream as the Function URL does. */
-async function invoke(handler: StreamingHandler, event: LambdaFunctionURLEvent): Promise<Delivered> {
+async function invoke(
+  handler: StreamingHandler,
+  event: LambdaFunctionURLEvent,
+): Promise<Delivered> {
   expect((handler as unknown as Record<symbol, unknown>)[STREAMING]).toBe('response');
   const stream = new ResponseStreamStandIn();
   const finished = new Promise((resolve) => stream.once('finish', resolve));
 
-  await handler(event, stream, lambdaContext());
+  await handler(event, stream as unknown as awslambda.HttpResponseStream, lambdaContext());
   await finished;
 
   expect(stream.contentType).toBe(PRELUDE_CONTENT_TYPE);
@@ -116,8 +123,17 @@ function lambdaContext(): LambdaContext {
 function functionUrlEvent(
   method: string,
   rawPath: string,
-  { headers = {}, body, base64 = false, rawQueryString = '' }:
-    { headers?: Record<string, string>; body?: string; base64?: boolean; rawQueryString?: string } = {},
+  {
+    headers = {},
+    body,
+    base64 = false,
+    rawQueryString = '',
+  }: {
+    headers?: Record<string, string>;
+    body?: string;
+    base64?: boolean;
+    rawQueryString?: string;
+  } = {},
 ): LambdaFunctionURLEvent {
   const domainName = 'abcdefghij0123456789.lambda-url.ap-east-1.on.aws';
   return {
@@ -139,7 +155,13 @@ function functionUrlEvent(
       apiId: 'abcdefghij0123456789',
       domainName,
       domainPrefix: 'abcdefghij0123456789',
-      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'ad-studio/2.1' },
+      http: {
+        method,
+        path: rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: '203.0.113.7',
+        userAgent: 'ad-studio/2.1',
+      },
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',
@@ -147,13 +169,21 @@ function functionUrlEvent(
       timeEpoch: 1_796_402_400_000,
     },
     isBase64Encoded: base64,
-    ...(body !== undefined && { body: base64 ? Buffer.from(body, 'utf8').toString('base64') : body }),
+    ...(body !== undefined && {
+      body: base64 ? Buffer.from(body, 'utf8').toString('base64') : body,
+    }),
   };
 }
 
 const KEY = 'adk_lambda-test-key';
 const KEY_ENTRY = `studio:${createHash('sha256').update(KEY).digest('hex')}`;
-const BRIEF = { brand: '山茶', product: '冷泡乌龙', features: ['0糖', '冷萃12小时'], language: 'zh', variants: 1 };
+const BRIEF = {
+  brand: '山茶',
+  product: '冷泡乌龙',
+  features: ['0糖', '冷萃12小时'],
+  language: 'zh',
+  variants: 1,
+};
 const JSON_POST = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
 
 let engine: Awaited<ReturnType<typeof startTestEngine>>;
@@ -192,7 +222,11 @@ describe('the Lambda handler behind a Function URL (response streaming)', () => 
 
   it('decodes a base64-encoded body before reading it', async () => {
     const body = JSON.stringify({ texts: ['全国销量第一的冷泡茶'], language: 'zh' });
-    const event = functionUrlEvent('POST', '/v1/compliance/check', { headers: JSON_POST, body, base64: true });
+    const event = functionUrlEvent('POST', '/v1/compliance/check', {
+      headers: JSON_POST,
+      body,
+      base64: true,
+    });
 
     const answer = await invoke(lambda.handler, event);
     const { results } = JSON.parse(String(answer.body));
@@ -202,7 +236,7 @@ describe('the Lambda handler behind a Function URL (response streaming)', () => 
     expect(results[0].violations.map((v: { term: string }) => v.term)).toContain('销量第一');
   });
 
-  it('generates copy through the real engine for a base64 brief, keeping the caller request id', async () => {
+  it('generates copy on the real engine from a base64 brief, keeping the request id', async () => {
     const event = functionUrlEvent('POST', '/v1/copies', {
       headers: { ...JSON_POST, 'x-request-id': 'req-lambda-1' },
       body: JSON.stringify(BRIEF),
@@ -234,7 +268,9 @@ describe('the Lambda handler behind a Function URL (response streaming)', () => 
     expect(answer.bodyWrites.length).toBeGreaterThan(2);
     expect(events.filter((e) => e.event === 'token').length).toBeGreaterThan(0);
     expect(events.at(-1)?.event).toBe('done');
-    expect(events.at(-1)?.data.variants).toEqual(events.filter((e) => e.event === 'variant').map((e) => e.data));
+    expect(events.at(-1)?.data.variants).toEqual(
+      events.filter((e) => e.event === 'variant').map((e) => e.data),
+    );
   });
 
   it('returns a problem with status 401 and the challenge header when the key is missing', async () => {
@@ -253,7 +289,11 @@ describe('the Lambda handler behind a Function URL (response streaming)', () => 
 
   it('returns 413 for a body over MAX_BODY_BYTES once decoded from base64', async () => {
     const body = JSON.stringify({ ...BRIEF, features: ['茶'.repeat(1400)] });
-    const event = functionUrlEvent('POST', '/v1/copies', { headers: JSON_POST, body, base64: true });
+    const event = functionUrlEvent('POST', '/v1/copies', {
+      headers: JSON_POST,
+      body,
+      base64: true,
+    });
 
     const answer = await invoke(lambda.handler, event);
 
@@ -275,7 +315,9 @@ describe('the Lambda handler behind a Function URL (response streaming)', () => 
 describe('createHandler', () => {
   it('serves the app built from the given dependencies and logs with the Lambda context', async () => {
     const lines: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => Boolean(lines.push(String(chunk))));
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) =>
+      Boolean(lines.push(String(chunk))),
+    );
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const engineMustNotRun: Engine = {
       name: 'none',
@@ -287,10 +329,14 @@ describe('createHandler', () => {
     const logger = new Logger({ serviceName: 'adcopy-api', logLevel: 'INFO' });
     // Readiness still asks the engine URL, so point it at the test engine.
     const config = readApiConfig({ ENGINE_URL: engine.url });
-    const handler = lambda.createHandler(createApiDeps(config, { engine: engineMustNotRun, logger }));
+    const handler = lambda.createHandler(
+      createApiDeps(config, { engine: engineMustNotRun, logger }),
+    );
 
     const answer = await invoke(handler, functionUrlEvent('GET', '/v1/ready'));
-    const requestLine = lines.map((line) => JSON.parse(line)).find((line) => line.message === 'request');
+    const requestLine = lines
+      .map((line) => JSON.parse(line))
+      .find((line) => line.message === 'request');
 
     expect(answer.status).toBe(200);
     expect(requestLine).toMatchObject({

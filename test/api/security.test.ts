@@ -82,7 +82,10 @@ describe('API keys', () => {
   it.each([
     ['a Bearer token', { authorization: 'Bearer adk_not-a-key' }],
     ['an x-api-key header', { 'x-api-key': 'adk_not-a-key' }],
-    ['a key that differs in its last character', { authorization: `Bearer ${KEY_A.slice(0, -1)}8` }],
+    [
+      'a key that differs in its last character',
+      { authorization: `Bearer ${KEY_A.slice(0, -1)}8` },
+    ],
   ])('returns 403 for a wrong key in %s', async (_how, headers) => {
     const response = await check(app, headers);
 
@@ -103,10 +106,13 @@ describe('API keys', () => {
     expect(body.results[0].passed).toBe(true);
   });
 
-  it.each([['/v1/health'], ['/openapi.json'], ['/docs']])('serves %s without a key', async (path) => {
-    const response = await app.request(path);
-    expect(response.status).toBe(200);
-  });
+  it.each([['/v1/health'], ['/openapi.json'], ['/docs']])(
+    'serves %s without a key',
+    async (path) => {
+      const response = await app.request(path);
+      expect(response.status).toBe(200);
+    },
+  );
 
   it('writes neither the right nor a wrong key to any log line', async () => {
     await check(app, { authorization: `Bearer ${KEY_A}` });
@@ -116,9 +122,12 @@ describe('API keys', () => {
     const text = logs.lines.join('');
 
     // The capture works: each request left its summary line with its status.
-    const summaries = logs.lines.map((line) => JSON.parse(line)).filter((line) => line.message === 'request');
+    const summaries = logs.lines
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.message === 'request');
     expect(summaries.map((line) => line.status)).toEqual([200, 200, 403]);
-    for (const secret of [KEY_A, KEY_B, 'adk_wrong-key-attempt']) expect(text).not.toContain(secret);
+    for (const secret of [KEY_A, KEY_B, 'adk_wrong-key-attempt'])
+      expect(text).not.toContain(secret);
   });
 
   it('fails at start-up on a malformed entry without echoing it, since it may be a raw key', () => {
@@ -130,11 +139,16 @@ describe('API keys', () => {
   });
 
   it('accepts the key that npm run api-key prints, with the entry it prints', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/api-key.ts', 'studio-east'],
-    );
-    const [key, stored] = stdout.split('\n').filter((line) => line.startsWith('  ')).map((l) => l.trim());
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      'scripts/api-key.ts',
+      'studio-east',
+    ]);
+    const [key, stored] = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('  '))
+      .map((l) => l.trim());
     const scripted = appWith({ API_KEYS: stored });
 
     expect(key).toMatch(/^adk_[A-Za-z0-9_-]{43}$/);
@@ -144,7 +158,12 @@ describe('API keys', () => {
   });
 
   it('refuses to make a key for an id that would break the entry list', async () => {
-    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/api-key.ts', 'a,b']);
+    const run = promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      'scripts/api-key.ts',
+      'a,b',
+    ]);
     await expect(run).rejects.toMatchObject({ code: 2, stdout: '' });
   });
 });
@@ -237,44 +256,71 @@ describe('body limit', () => {
     expect((await json(over)).detail).toBe('the body is larger than 1000 bytes');
   });
 
-  it('returns 413 for a chunked upload without Content-Length and stays responsive', async () => {
-    const logger = new Logger({ serviceName: 'adcopy-api-test', logLevel: 'ERROR' });
-    const deps = createApiDeps(readApiConfig({}), { engine: engineMustNotRun, logger });
-    const api = await startApi(deps, { port: 0 });
+  describe('on the Node server', () => {
+    let api: Awaited<ReturnType<typeof startApi>>;
 
-    try {
-      const status = await chunkedUpload(`${api.url}/v1/copies`, 9 * 1024 * 1024);
+    beforeEach(async () => {
+      const logger = new Logger({ serviceName: 'adcopy-api-test', logLevel: 'ERROR' });
+      const deps = createApiDeps(readApiConfig({}), { engine: engineMustNotRun, logger });
+      api = await startApi(deps, { port: 0 });
+    });
+    afterEach(async () => api.close());
+
+    it('returns 413 for a chunked upload without Content-Length and stays responsive', async () => {
+      const status = await upload(`${api.url}/v1/copies`, 9 * 1024 * 1024);
       const health = await fetch(`${api.url}/v1/health`);
 
       expect(status).toBe(413);
       expect(health.status).toBe(200);
-    } finally {
-      await api.close();
-    }
+    });
+
+    it('returns 413 on a declared Content-Length over the limit before the body arrives', async () => {
+      // Only the first chunk is ever sent: the answer must not wait for the other 10 MB.
+      const status = await upload(`${api.url}/v1/copies`, 64 * 1024, 10 * 1024 * 1024);
+      expect(status).toBe(413);
+    });
+
+    it('reads a body framed by Content-Length', async () => {
+      const response = await fetch(`${api.url}/v1/compliance/check`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(CHECK),
+      });
+
+      expect(response.status).toBe(200);
+      expect((await json(response)).results).toHaveLength(1);
+    });
   });
 });
 
-/** Streams `bytes` of JSON-looking data in 64 KiB chunks, without Content-Length; resolves the status. */
-function chunkedUpload(url: string, bytes: number): Promise<number> {
+/**
+ * Sends `bytes` of JSON-looking data in 64 KiB chunks and resolves the status. Chunked, unless
+ * `declared` gives a Content-Length, which the data then never completes.
+ */
+function upload(url: string, bytes: number, declared?: number): Promise<number> {
+  const headers = {
+    'content-type': 'application/json',
+    ...(declared && { 'content-length': declared }),
+  };
   return new Promise((resolve, reject) => {
-    const upload = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json' } });
-    upload.on('response', (response) => {
+    const sending = httpRequest(url, { method: 'POST', headers });
+    sending.on('response', (response) => {
       response.resume();
       resolve(response.statusCode ?? 0);
-      upload.destroy();
+      sending.destroy();
     });
-    upload.on('error', reject);
+    sending.on('error', reject);
 
     const chunk = Buffer.alloc(64 * 1024, 'x');
     let sent = 0;
     const pump = () => {
       while (sent < bytes) {
         sent += chunk.length;
-        if (!upload.write(chunk)) return void upload.once('drain', pump);
+        if (!sending.write(chunk)) return void sending.once('drain', pump);
       }
-      upload.end();
+      if (!declared) sending.end();
     };
-    upload.write('{"brand":"');
+    sending.write('{"brand":"');
     pump();
   });
 }

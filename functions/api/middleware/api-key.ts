@@ -75,7 +75,10 @@ export function apiKey({ keys, open = [] }: ApiKeyOptions): MiddlewareHandler {
 
 /** A 401 with the challenge RFC 9110 requires, so clients know which scheme to send. */
 function askForKey(c: Context): Response {
-  const problem = new ProblemError('unauthorized', 'send your key as "Authorization: Bearer <key>"');
+  const problem = new ProblemError(
+    'unauthorized',
+    'send your key as "Authorization: Bearer <key>"',
+  );
   const response = problemResponse(c, problem);
   response.headers.set('www-authenticate', 'Bearer realm="adcopy"');
   return response;

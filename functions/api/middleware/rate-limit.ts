@@ -48,11 +48,18 @@ export function rateLimit({
 
     const caller = (c.get('caller') as string | undefined) ?? 'anonymous';
     const at = now();
-    const bucket = refill(buckets.get(caller) ?? { tokens: burst, updatedMs: at }, at, perSecond, burst);
+    const bucket = refill(
+      buckets.get(caller) ?? { tokens: burst, updatedMs: at },
+      at,
+      perSecond,
+      burst,
+    );
     if (bucket.tokens < 1) {
       buckets.set(caller, bucket);
       const retryAfterS = (1 - bucket.tokens) / perSecond;
-      throw new ProblemError('rate_limited', `more than ${perSecond} requests per second`, { retryAfterS });
+      throw new ProblemError('rate_limited', `more than ${perSecond} requests per second`, {
+        retryAfterS,
+      });
     }
 
     buckets.set(caller, { ...bucket, tokens: bucket.tokens - 1 });
