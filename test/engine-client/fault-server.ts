@@ -6,7 +6,11 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+
+import type { EngineResponse } from '../../layers/engine-client/index.js';
 
 /** What the server saw of one request. */
 export interface SeenRequest {
@@ -171,4 +175,49 @@ export async function startFaultServer(): Promise<FaultServer> {
       await once(server, 'close');
     },
   };
+}
+
+/**
+ * Starts a fault server for the calling test file, forgets its requests before each test, and
+ * closes it after the file.
+ * @returns a getter, since the server starts in `beforeAll`
+ */
+export function useFaultServer(): () => FaultServer {
+  let server: FaultServer | undefined;
+
+  beforeAll(async () => {
+    server = await startFaultServer();
+  });
+  beforeEach(() => {
+    if (server) server.seen.length = 0;
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  return () => {
+    if (!server) throw new Error('the fault server is not started yet');
+    return server;
+  };
+}
+
+/** A well-formed engine answer with one candidate. */
+export function engineAnswer(text: string, id = 'gen_test'): EngineResponse {
+  return {
+    id,
+    model: 'adcopy-dev (random weights: writes random text)',
+    generations: [{ index: 0, text, finish_reason: 'stop', completion_tokens: 2 }],
+    usage: { prompt_tokens: 12, cached_prompt_tokens: 8, completion_tokens: 2 },
+    timings: { queue_ms: 0.2, ttft_ms: 3, total_ms: 6 },
+  };
+}
+
+/** The real SDK client with only its endpoint pointed at a local server, and dummy credentials. */
+export function localSageMakerClient(endpoint: string): SageMakerRuntimeClient {
+  return new SageMakerRuntimeClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' },
+    maxAttempts: 1,
+  });
 }

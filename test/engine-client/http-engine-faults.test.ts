@@ -1,36 +1,29 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import {
   EngineError,
   EngineRejectedError,
   HttpEngine,
-  type EngineResponse,
   type EngineStreamEvent,
 } from '../../layers/engine-client/index.js';
 import { collect, failure, streamFailure } from './collect.js';
-import { chunks, hang, json, startFaultServer, type FaultServer } from './fault-server.js';
+import {
+  chunks,
+  engineAnswer,
+  hang,
+  json,
+  startFaultServer,
+  useFaultServer,
+  type FaultServer,
+} from './fault-server.js';
 
-const answer: EngineResponse = {
-  id: 'gen_1',
-  model: 'adcopy-dev (random weights: writes random text)',
-  generations: [{ index: 0, text: '好茶一杯', finish_reason: 'stop', completion_tokens: 4 }],
-  usage: { prompt_tokens: 20, cached_prompt_tokens: 0, completion_tokens: 4 },
-  timings: { queue_ms: 0.1, ttft_ms: 2, total_ms: 5 },
-};
-
+const answer = engineAnswer('好茶一杯', 'gen_1');
+const serverOf = useFaultServer();
 let server: FaultServer;
 let engine: HttpEngine;
 
-beforeAll(async () => {
-  server = await startFaultServer();
-});
-
-afterAll(async () => {
-  await server.close();
-});
-
 beforeEach(() => {
-  server.seen.length = 0;
+  server = serverOf();
   // no back-off wait in most tests: the jitter draws 0
   engine = new HttpEngine({ baseUrl: server.url, retry: { random: () => 0 } });
 });

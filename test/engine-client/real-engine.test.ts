@@ -1,4 +1,3 @@
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -12,6 +11,7 @@ import {
 import { startTestEngine } from '../helpers/engine.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
 import { collect, failure, tokenTexts } from './collect.js';
+import { localSageMakerClient } from './fault-server.js';
 
 type TestEngine = Awaited<ReturnType<typeof startTestEngine>>;
 
@@ -21,16 +21,6 @@ const greedy: EngineRequest = {
   max_new_tokens: 16,
   temperature: 0,
 };
-
-/** The real SDK client; only the endpoint is local, and the credentials are dummies. */
-function localSageMakerClient(endpoint: string): SageMakerRuntimeClient {
-  return new SageMakerRuntimeClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' },
-    maxAttempts: 1,
-  });
-}
 
 let server: TestEngine;
 let http: HttpEngine;

@@ -1,44 +1,30 @@
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import {
   EngineError,
   EngineRejectedError,
   SageMakerEngine,
-  type EngineResponse,
   type EngineStreamEvent,
 } from '../../layers/engine-client/index.js';
 import { collect, failure, streamFailure } from './collect.js';
-import { awsError, awsStream, json, startFaultServer, type FaultServer } from './fault-server.js';
+import {
+  awsError,
+  awsStream,
+  engineAnswer,
+  json,
+  localSageMakerClient,
+  useFaultServer,
+  type FaultServer,
+} from './fault-server.js';
 
-const answer: EngineResponse = {
-  id: 'gen_2',
-  model: 'adcopy-dev (random weights: writes random text)',
-  generations: [{ index: 0, text: '赋能', finish_reason: 'stop', completion_tokens: 2 }],
-  usage: { prompt_tokens: 12, cached_prompt_tokens: 8, completion_tokens: 2 },
-  timings: { queue_ms: 0.2, ttft_ms: 3, total_ms: 6 },
-};
-
+const answer = engineAnswer('赋能', 'gen_2');
+const serverOf = useFaultServer();
 let server: FaultServer;
 let engine: SageMakerEngine;
 
-beforeAll(async () => {
-  server = await startFaultServer();
-});
-
-afterAll(async () => {
-  await server.close();
-});
-
 beforeEach(() => {
-  server.seen.length = 0;
-  // the real SDK client; only its endpoint points at the local server
-  const client = new SageMakerRuntimeClient({
-    endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' },
-    maxAttempts: 1,
-  });
+  server = serverOf();
+  const client = localSageMakerClient(server.url);
   engine = new SageMakerEngine({ endpointName: 'adcopy-test', client, retry: { random: () => 0 } });
 });
 
