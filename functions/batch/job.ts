@@ -203,11 +203,27 @@ class JobRun<TBrief> {
     this.counters.runs += 1;
     this.log('info', 'batch job started', { resumed_from_line: this.line, offset: this.offset });
 
-    if (checkpoint?.phase !== 'finishing') {
-      const stopped = await this.processInput();
-      if (stopped !== undefined) return this.interrupt(stopped);
+    try {
+      if (checkpoint?.phase !== 'finishing') {
+        const stopped = await this.processInput();
+        if (stopped !== undefined) return await this.interrupt(stopped);
+      }
+      return await this.complete();
+    } catch (error) {
+      if ((error as { name?: unknown }).name === 'NoSuchUpload') await this.forgetLostUpload();
+      throw error;
     }
-    return this.complete();
+  }
+
+  /**
+   * An output's multipart upload is gone (a lifecycle rule aborted it while the job waited): its
+   * parts cannot be recovered, so the checkpoint goes and the next delivery starts from line 1.
+   */
+  private async forgetLostUpload(): Promise<void> {
+    this.log('warn', 'an output upload is gone; the job restarts from the first line', {
+      line: this.line,
+    });
+    await this.deps.store.remove(JOB_FILES.checkpoint);
   }
 
   private restore(checkpoint: Checkpoint | undefined): void {
@@ -442,8 +458,10 @@ class JobRun<TBrief> {
   }
 
   private async complete(): Promise<JobOutcome> {
+    // A checkpoint after each completed output: completing one twice is not always allowed.
     await this.checkpoint('finishing');
     await this.results.finish();
+    await this.checkpoint('finishing');
     await this.errors.finish();
 
     const report = this.report();

@@ -84,13 +84,6 @@ export class JsonlOutput {
     this.done = true;
   }
 
-  /** Drops an unfinished upload (a job abandoned for good). */
-  async abort(): Promise<void> {
-    if (this.uploadId !== undefined && !this.done) {
-      await this.store.abortMultipart(this.name, this.uploadId);
-    }
-  }
-
   private push(text: string): void {
     const bytes = Buffer.from(text, 'utf8');
     this.tail.push(bytes);

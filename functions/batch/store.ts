@@ -12,7 +12,6 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
-  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
@@ -41,7 +40,6 @@ export interface JobStore {
   startMultipart(name: string): Promise<string>;
   uploadPart(name: string, uploadId: string, partNumber: number, body: Buffer): Promise<string>;
   completeMultipart(name: string, uploadId: string, parts: UploadedPart[]): Promise<void>;
-  abortMultipart(name: string, uploadId: string): Promise<void>;
 }
 
 /** The input object of a job, readable from any byte offset. */
@@ -175,12 +173,6 @@ export class S3JobStore implements JobStore {
     );
   }
 
-  async abortMultipart(name: string, uploadId: string): Promise<void> {
-    await this.s3.send(
-      new AbortMultipartUploadCommand({ ...this.address(name), UploadId: uploadId }),
-    );
-  }
-
   private address(name: string): { Bucket: string; Key: string } {
     return { Bucket: this.bucket, Key: `${this.prefix}${name}` };
   }
@@ -254,10 +246,10 @@ export class FsJobStore implements JobStore {
     );
     await pipeline(Readable.from(chainFiles(partPaths)), createWriteStream(`${path}.tmp`));
     await rename(`${path}.tmp`, path);
-    await this.abortMultipart(name, uploadId);
+    await this.dropParts(name, uploadId);
   }
 
-  async abortMultipart(name: string, uploadId: string): Promise<void> {
+  private async dropParts(name: string, uploadId: string): Promise<void> {
     await rm(this.partsFolder(name, uploadId), { recursive: true, force: true });
 
     // Leave no empty folders behind; ones still holding another upload's parts stay.

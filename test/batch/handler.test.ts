@@ -389,4 +389,52 @@ describe('Function: createBatchHandler, resuming (real s3rver, real S3 client)',
     expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'stuck-msg' }]);
     expect(answer.objects.map((o) => o.status)).toEqual(['completed', 'interrupted']);
   });
+
+  it('starts over when a resumed job finds its output upload gone', async () => {
+    const key = 'batch/input/upload lost.jsonl';
+    await s3.put(key, body);
+    const input = await S3InputSource.open(s3.client, { bucket: s3.bucket, key });
+    const job = jobIdentity({ bucket: s3.bucket, key, eTag: input.object.eTag });
+    const store = new S3JobStore(s3.client, s3.bucket, `batch/output/${job.name}/`);
+    // What S3 answers once a lifecycle rule has aborted the upload (s3rver cannot abort one).
+    const gone = Object.assign(new Error('The specified upload does not exist.'), {
+      name: 'NoSuchUpload',
+    });
+    const aborted: JobStore = Object.assign(Object.create(store) as JobStore, {
+      uploadPart: async () => Promise.reject(gone),
+      completeMultipart: async () => Promise.reject(gone),
+    });
+    const stop = new AbortController();
+    const stopping = scriptedPipeline((b) =>
+      b.id === 'p30' ? (stop.abort(), undefined) : undefined,
+    );
+    const deps = { job, input, logger: quietLogger };
+
+    await runBatchJob({
+      ...deps,
+      store,
+      pipeline: stopping,
+      options: { ...small, signal: stop.signal },
+    });
+    const lost = await runBatchJob({
+      ...deps,
+      store: aborted,
+      pipeline: scriptedPipeline(),
+      options: small,
+    }).catch((error: Error) => error);
+    const checkpointAfter = await s3.get(`batch/output/${job.name}/_checkpoint.json`);
+    const restarted = await runBatchJob({
+      ...deps,
+      store,
+      pipeline: scriptedPipeline(),
+      options: small,
+    });
+    const out = await outputsOf(job.name);
+
+    expect(lost).toBe(gone);
+    expect(checkpointAfter).toBeUndefined();
+    expect(restarted.status === 'completed' && restarted.report.runs).toBe(1);
+    expect(out.results).toEqual(uninterrupted.results);
+    expect(out.errors).toEqual(uninterrupted.errors);
+  });
 });
