@@ -26,17 +26,33 @@ function offlineEnv(): NodeJS.ProcessEnv {
   };
 }
 
+/** Runs `npx cdk synth`; a failure carries the CLI's own last lines (the real reason). */
+async function runCdkSynth(outdir: string): Promise<void> {
+  try {
+    await promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-o', outdir], {
+      cwd: REPO_ROOT,
+      env: offlineEnv(),
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (error) {
+    const stderr = String((error as { stderr?: string }).stderr ?? '');
+    // Drop stack frames: what is left names the error and the construct it relates to.
+    const reason = stderr
+      .split('\n')
+      .filter((line) => line.trim() && !/^\s+(at |\.\.\.)/.test(line))
+      .slice(-12)
+      .join('\n');
+    throw new Error(`cdk synth failed:\n${reason}`);
+  }
+}
+
 describe('App: cdk/bin/adcopy.ts through `npx cdk synth`', () => {
   it('synthesizes both stacks from the real entries, offline', { timeout: 120_000 }, async () => {
     // GIVEN a fresh output folder
     const outdir = mkdtempSync(join(tmpdir(), 'adcopy-cdk-cli-'));
 
     // WHEN the CLI runs the app the way a developer would
-    await promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-o', outdir], {
-      cwd: REPO_ROOT,
-      env: offlineEnv(),
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    await runCdkSynth(outdir);
 
     // THEN both templates exist, with the endpoint and the functions bundled from real code
     const service = JSON.parse(readFileSync(join(outdir, 'Adcopy.template.json'), 'utf8'));
