@@ -1,8 +1,40 @@
+import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 
-import { ConfigurationError } from '../../cdk/index.js';
+import { ConfigurationError, serviceOptionsFromContext } from '../../cdk/index.js';
 import { onlyResource, synthService } from './synth-service.js';
+
+describe('Function: serviceOptionsFromContext', () => {
+  it('reads JSON values from cdk.json the same as strings from -c', () => {
+    // GIVEN the same options once as cdk.json holds them and once as the command line gives them
+    const fromJson = serviceOptionsFromContext(new App({
+      context: {
+        cache: true,
+        maxInstances: 12,
+        variants: [{ name: 'blue', weight: 3 }, { name: 'green', weight: 1 }],
+      },
+    }).node);
+    const fromFlags = serviceOptionsFromContext(new App({
+      context: { cache: 'true', maxInstances: '12', variants: 'blue:3,green:1' },
+    }).node);
+
+    // THEN both read the same
+    expect(fromJson).toEqual(fromFlags);
+    expect(fromJson.stack).toMatchObject({
+      cache: true,
+      scaling: { maxInstances: 12 },
+      variants: [{ name: 'blue', weight: 3 }, { name: 'green', weight: 1 }],
+    });
+  });
+
+  it('leaves every option unset without context, so the constructs\' defaults apply', () => {
+    const options = serviceOptionsFromContext(new App().node);
+
+    // toEqual treats an undefined property as absent.
+    expect(options).toEqual({ stack: { scaling: {} } });
+  });
+});
 
 describe('Option: cache=true', () => {
   // GIVEN the shared cache switched on, as `cdk deploy -c cache=true` does
@@ -157,36 +189,45 @@ describe('Option: region', () => {
 });
 
 describe('Function: serviceOptionsFromContext (failures)', () => {
-  const failures: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['fails when min exceeds max', { minInstances: '30' },
+  const failures: Array<[string, Record<string, unknown>, string, RegExp]> = [
+    ['fails when min exceeds max', { minInstances: '30' }, 'BadScalingRange',
       /minInstances \(30\) must not exceed maxInstances \(20\)/],
-    ['fails on a percent outside 0-100', { gpuHighPercent: '170' },
+    ['fails on a percent outside 0-100', { gpuHighPercent: '170' }, 'BadScalingPercent',
       /gpuHighPercent must be between 0 and 100, got 170/],
-    ['fails on a number that is not one', { maxInstances: 'twenty' },
+    ['fails on a number that is not one', { maxInstances: 'twenty' }, 'BadContext',
       /context maxInstances must be a number, got "twenty"/],
-    ['fails on a fractional instance count', { maxInstances: '2.5' },
+    ['fails on a fractional instance count', { maxInstances: '2.5' }, 'BadScalingNumber',
       /maxInstances must be a whole number >= 1, got 2.5/],
-    ['fails on a flag that is not a boolean', { cache: 'yes' },
+    ['fails on a flag that is not a boolean', { cache: 'yes' }, 'BadContext',
       /context cache must be true or false, got "yes"/],
     ['fails on an instance type of unknown size', { instanceType: 'ml.x9.huge' },
-      /no vCPU\/GPU counts known for ml\.x9\.huge/],
-    ['fails on twice the same variant', { variants: 'blue:1,blue:1' },
+      'UnknownInstanceType', /no vCPU\/GPU counts known for ml\.x9\.huge/],
+    ['fails on twice the same variant', { variants: 'blue:1,blue:1' }, 'DuplicateVariant',
       /variant names must differ, got blue, blue/],
-    ['fails when no variant gets traffic', { variants: 'blue:0,green:0' },
+    ['fails when no variant gets traffic', { variants: 'blue:0,green:0' }, 'NoTraffic',
       /at least one variant needs a weight above 0/],
     ['fails on a variant name SageMaker refuses', { variants: 'blue_1:1,green:1' },
-      /variant name must be letters, digits and hyphens, got "blue_1"/],
+      'BadVariantName', /variant name must be letters, digits and hyphens, got "blue_1"/],
     ['fails on a batch concurrency below the SQS minimum', { batchConcurrency: '1' },
-      /batch maxConcurrency must be a whole number 2-1000, got 1/],
+      'BadBatchConcurrency', /batch maxConcurrency must be a whole number 2-1000, got 1/],
     ['fails on a model file given with a folder', { modelFile: 'v3/model.gguf' },
+      'BadModelFileName',
       /modelFileName must be a \.gguf file name without folders, got "v3\/model\.gguf"/],
-    ['fails on a WAF limit below its floor', { requestsPerFiveMinutes: '5' },
+    ['fails on a WAF limit below its floor', { requestsPerFiveMinutes: '5' }, 'BadRateLimit',
       /requestsPerFiveMinutes must be a whole number >= 10, got 5/],
   ];
 
-  it.each(failures)('%s', (_name, context, message) => {
-    expect(() => synthService({ context })).toThrow(message);
-    expect(() => synthService({ context })).toThrow(ConfigurationError);
+  it.each(failures)('%s', (_name, context, code, message) => {
+    let thrown: unknown;
+    try {
+      synthService({ context });
+    } catch (error) {
+      thrown = error;
+    }
+
+    expect(thrown).toBeInstanceOf(ConfigurationError);
+    expect((thrown as ConfigurationError).code).toBe(code);
+    expect((thrown as ConfigurationError).message).toMatch(message);
   });
 
   it('accepts an unknown instance type when its vCPUs and GPUs are given', () => {
