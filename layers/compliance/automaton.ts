@@ -3,7 +3,9 @@
  * An Aho-Corasick automaton compiled to a dense transition table over character classes: every
  * character that occurs in some pattern gets a class, all others share class 0. Scanning costs
  * two array reads per folded unit whatever the number of patterns, so a check is linear in the
- * text and independent of rule count.
+ * text and independent of rule count. The table holds states x classes entries; past a memory
+ * budget (tens of thousands of terms) the automaton keeps sparse transitions with failure links
+ * instead: still linear, a few times slower per character, and bounded in memory.
  *
  * General-purpose libraries (modern-ahocorasick and others) walk Map-based tries and reach a
  * fraction of the throughput target, hence this small table-driven one.
@@ -22,7 +24,10 @@ export class Automaton {
   private readonly classOf: Uint16Array;
   private readonly classCount: number;
   /** delta[state * classCount + class]: the next state (16-bit while states fit, to stay in cache) */
-  private readonly delta: Uint16Array | Int32Array;
+  private readonly delta: Uint16Array | Int32Array | undefined;
+  /** sparse transitions, keyed state * classCount + class, when the dense table is over budget */
+  private readonly goto: Map<number, number>;
+  private readonly fail: Int32Array;
   /** patterns ending exactly at a state, as a linked list through `nextOutput` */
   private readonly firstOutput: Int32Array;
   private readonly outputPattern: Int32Array;
@@ -31,9 +36,10 @@ export class Automaton {
 
   /**
    * Compiles the patterns (already folded). Empty patterns are ignored.
+   * @param options.denseBudgetBytes - most memory for the dense table @default 24 MiB
    * @example new Automaton(['最好', '第一']).scan(units, length)
    */
-  constructor(patterns: readonly string[]) {
+  constructor(patterns: readonly string[], options: { denseBudgetBytes?: number } = {}) {
     this.classOf = new Uint16Array(65536);
     let classCount = 1;
     for (const pattern of patterns) {
@@ -46,8 +52,10 @@ export class Automaton {
     this.lengths = Int32Array.from(patterns, (p) => p.length);
 
     const trie = buildTrie(patterns, this.classOf);
-    const compiled = compile(trie, classCount);
+    const compiled = compile(trie, classCount, options.denseBudgetBytes ?? 24 * 1024 * 1024);
     this.delta = compiled.delta;
+    this.goto = compiled.goto;
+    this.fail = compiled.fail;
     this.firstOutput = compiled.firstOutput;
     this.outputPattern = compiled.outputPattern;
     this.nextOutput = compiled.nextOutput;
@@ -56,6 +64,11 @@ export class Automaton {
   /** Number of states, for tests and sizing. */
   get stateCount(): number {
     return this.firstOutput.length;
+  }
+
+  /** True when transitions live in the dense table (the fast path). */
+  get dense(): boolean {
+    return this.delta !== undefined;
   }
 
   /** Every occurrence of every pattern in units[0..length), overlaps included. */
@@ -85,6 +98,8 @@ export class Automaton {
     hits: Int32Array,
   ): { hits: Int32Array; count: number } {
     const { classOf, classCount, delta, firstOutput, outputPattern, nextOutput } = this;
+    if (!delta) return this.collectSparse(units, length, hits);
+
     let out = hits;
     let count = 0;
     let state = 0;
@@ -96,6 +111,39 @@ export class Automaton {
         continue;
       }
       state = delta[state * classCount + cls] as number;
+      for (let o = firstOutput[state] as number; o !== -1; o = nextOutput[o] as number) {
+        if (2 * count + 2 > out.length) out = grow(out);
+        out[2 * count] = outputPattern[o] as number;
+        out[2 * count + 1] = k + 1;
+        count += 1;
+      }
+    }
+    return { hits: out, count };
+  }
+
+  // The textbook loop: follow failure links until a transition exists (amortised linear).
+  private collectSparse(
+    units: Uint16Array,
+    length: number,
+    hits: Int32Array,
+  ): { hits: Int32Array; count: number } {
+    const { classOf, classCount, goto, fail, firstOutput, outputPattern, nextOutput } = this;
+    let out = hits;
+    let count = 0;
+    let state = 0;
+    for (let k = 0; k < length; k++) {
+      const cls = classOf[units[k] as number] as number;
+      if (cls === 0) {
+        state = 0;
+        continue;
+      }
+      let next = goto.get(state * classCount + cls);
+      while (next === undefined && state !== 0) {
+        state = fail[state] as number;
+        next = goto.get(state * classCount + cls);
+      }
+      state = next ?? 0;
+
       for (let o = firstOutput[state] as number; o !== -1; o = nextOutput[o] as number) {
         if (2 * count + 2 > out.length) out = grow(out);
         out[2 * count] = outputPattern[o] as number;
@@ -143,19 +191,17 @@ function buildTrie(patterns: readonly string[], classOf: Uint16Array): Trie {
 }
 
 // Breadth-first: a state's failure target is always finished before the state itself.
-function compile(trie: Trie, classCount: number) {
+function compile(trie: Trie, classCount: number, denseBudgetBytes: number) {
   const states = trie.children.length;
-  const delta =
-    states < 65536 ? new Uint16Array(states * classCount) : new Int32Array(states * classCount);
   const fail = new Int32Array(states);
   const firstOutput = new Int32Array(states).fill(-1);
   const outputPattern: number[] = [];
   const nextOutput: number[] = [];
-  const queue: number[] = [0];
+  const goto = new Map<number, number>();
+  const order: number[] = [0];
 
-  for (let head = 0; head < queue.length; head++) {
-    const state = queue[head] as number;
-    const children = trie.children[state] as Map<number, number>;
+  for (let head = 0; head < order.length; head++) {
+    const state = order[head] as number;
 
     // Outputs: own patterns first, then the failure target's list (already complete).
     let list = state === 0 ? -1 : (firstOutput[fail[state] as number] as number);
@@ -166,24 +212,55 @@ function compile(trie: Trie, classCount: number) {
     }
     firstOutput[state] = list;
 
-    for (let cls = 0; cls < classCount; cls++) {
-      const child = children.get(cls);
-      const viaFail =
-        state === 0 ? 0 : (delta[(fail[state] as number) * classCount + cls] as number);
-      if (child === undefined) {
-        delta[state * classCount + cls] = viaFail;
-        continue;
-      }
-      delta[state * classCount + cls] = child;
-      fail[child] = viaFail;
-      queue.push(child);
+    for (const [cls, child] of trie.children[state] ?? []) {
+      goto.set(state * classCount + cls, child);
+      fail[child] = state === 0 ? 0 : follow(goto, fail, classCount, fail[state] as number, cls);
+      order.push(child);
     }
   }
 
+  const entryBytes = states < 65536 ? 2 : 4;
+  const dense = states * classCount * entryBytes <= denseBudgetBytes;
   return {
-    delta,
+    delta: dense ? denseTable(trie, order, fail, classCount) : undefined,
+    goto: dense ? new Map<number, number>() : goto,
+    fail,
     firstOutput,
     outputPattern: Int32Array.from(outputPattern),
     nextOutput: Int32Array.from(nextOutput),
   };
+}
+
+/** The state reached from `state` on `cls`, following failure links as needed. */
+function follow(
+  goto: Map<number, number>,
+  fail: Int32Array,
+  classCount: number,
+  state: number,
+  cls: number,
+): number {
+  let at = state;
+  for (;;) {
+    const next = goto.get(at * classCount + cls);
+    if (next !== undefined) return next;
+    if (at === 0) return 0;
+    at = fail[at] as number;
+  }
+}
+
+// Every (state, class) resolved once, in breadth-first order so a failure row is always ready.
+function denseTable(trie: Trie, order: number[], fail: Int32Array, classCount: number) {
+  const states = trie.children.length;
+  const delta =
+    states < 65536 ? new Uint16Array(states * classCount) : new Int32Array(states * classCount);
+  for (const state of order) {
+    const children = trie.children[state] as Map<number, number>;
+    const failRow = (fail[state] as number) * classCount;
+    for (let cls = 1; cls < classCount; cls++) {
+      const child = children.get(cls);
+      if (child !== undefined) delta[state * classCount + cls] = child;
+      else if (state !== 0) delta[state * classCount + cls] = delta[failRow + cls] as number;
+    }
+  }
+  return delta;
 }

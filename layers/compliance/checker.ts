@@ -95,6 +95,11 @@ export class Checker {
     this.automaton = new Automaton(this.terms.map((t) => foldTerm(t.term, this.table)));
   }
 
+  /** States of the compiled automaton (about the total length of all terms). */
+  get stateCount(): number {
+    return this.automaton.stateCount;
+  }
+
   /** Loads, validates and compiles every rule file in a folder. */
   static fromDirectory(dir: string, logger?: CheckerLogger): Checker {
     const checker = new Checker(loadRuleDirectory(dir));

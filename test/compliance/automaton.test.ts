@@ -53,6 +53,21 @@ describe('Class: Automaton', () => {
       const patterns = Array.from({ length: 1 + random(8) }, () => word(1 + random(4)));
       const text = word(60);
       expect(scanned(new Automaton(patterns), text)).toEqual(naive(patterns, text));
+      expect(scanned(new Automaton(patterns, { denseBudgetBytes: 0 }), text)).toEqual(
+        naive(patterns, text),
+      );
+    }
+  });
+
+  it('gives the same matches with sparse transitions when the dense table is over budget', () => {
+    const patterns = ['he', 'she', 'his', 'hers', '最', '最好', '好'];
+    const sparse = new Automaton(patterns, { denseBudgetBytes: 0 });
+    const dense = new Automaton(patterns);
+
+    expect([sparse.dense, dense.dense]).toEqual([false, true]);
+    for (const text of ['ushers', '最好最好', 'hishershe最']) {
+      expect(scanned(sparse, text)).toEqual(scanned(dense, text));
+      expect(scanned(sparse, text)).toEqual(naive(patterns, text));
     }
   });
 
