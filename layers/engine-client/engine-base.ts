@@ -35,7 +35,12 @@ export interface Attempt {
   deadlineMs: number;
   /** The call's whole deadline, for error messages. */
   callDeadlineMs: number;
+  /** The caller's request id when it can travel in an HTTP header (visible ASCII, up to 200). */
+  headerRequestId: string | undefined;
 }
+
+/** Header values must be visible ASCII; an id that is not is left off rather than failing. */
+const HEADER_SAFE = /^[\x21-\x7e]{1,200}$/;
 
 /**
  * The frame of an engine client. Subclasses implement one attempt of each call; this class runs
@@ -121,6 +126,15 @@ export abstract class EngineBase implements Engine {
     const deadlineMs = Math.min(request.deadline_ms ?? Infinity, scope.remainingMs());
     // the engine refuses deadline_ms 0 as invalid; out of time is the client's 504, not a 400
     if (deadlineMs < 1) throw deadlineError(scope.deadlineMs);
-    return { request, options, signal, deadlineMs, callDeadlineMs: scope.deadlineMs };
+    const id = options.requestId;
+    const headerRequestId = id !== undefined && HEADER_SAFE.test(id) ? id : undefined;
+    return {
+      request,
+      options,
+      signal,
+      deadlineMs,
+      callDeadlineMs: scope.deadlineMs,
+      headerRequestId,
+    };
   }
 }

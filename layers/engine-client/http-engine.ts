@@ -59,12 +59,12 @@ export class HttpEngine extends EngineBase {
 
   /** POSTs the request and returns the 2xx response, or throws the mapped engine error. */
   private async post(attempt: Attempt, stream: boolean): Promise<Response> {
-    const { request, options, signal, deadlineMs } = attempt;
+    const { request, signal, deadlineMs, headerRequestId } = attempt;
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: stream ? 'text/event-stream' : 'application/json',
     };
-    if (options.requestId) headers['x-request-id'] = options.requestId;
+    if (headerRequestId) headers['x-request-id'] = headerRequestId;
     const body = JSON.stringify({ ...request, stream, deadline_ms: deadlineMs });
 
     let response: Response;

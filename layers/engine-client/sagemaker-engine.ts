@@ -212,7 +212,9 @@ export class SageMakerEngine extends EngineBase {
       Body: new TextEncoder().encode(body),
       ...(targetVariant ? { TargetVariant: targetVariant } : {}),
       // SageMaker hands custom attributes to the container, so its logs can carry our request id
-      ...(options.requestId ? { CustomAttributes: `request_id=${options.requestId}` } : {}),
+      ...(attempt.headerRequestId
+        ? { CustomAttributes: `request_id=${attempt.headerRequestId}` }
+        : {}),
     };
   }
 }

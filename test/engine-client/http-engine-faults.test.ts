@@ -48,6 +48,15 @@ describe('Class: HttpEngine', () => {
       expect(body.deadline_ms).toBeLessThanOrEqual(5000);
     });
 
+    it('leaves off a request id that cannot travel in a header instead of failing', async () => {
+      server.script(json(200, answer));
+
+      const response = await engine.generate({ prompt: 'tea' }, { requestId: '请求-1\n' });
+
+      expect(response.id).toBe('gen_1');
+      expect(server.seen[0]?.headers['x-request-id']).toBeUndefined();
+    });
+
     it('retries a 429 and returns the answer that follows', async () => {
       server.script(
         json(429, { error: 'queue full', error_type: 'queue_full' }, { 'retry-after': '1' }),
