@@ -94,10 +94,13 @@ function stringOption(key: string, value: unknown): string | undefined {
 function variantsOption(value: unknown): VariantWeight[] | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) {
-    return value.map((item) => ({
-      name: String(item?.name),
-      weight: numberOption('variants weight', item?.weight) ?? 1,
-    }));
+    return value.map((item) => {
+      if (typeof item?.name !== 'string') {
+        throw badContext('variants', 'a list of {name, weight}', value);
+      }
+      const weight = numberOption(`variants weight of ${item.name}`, item.weight);
+      return { name: item.name, weight: weight ?? 1 };
+    });
   }
   if (typeof value !== 'string') {
     throw badContext('variants', 'like blue:1,green:1', value);

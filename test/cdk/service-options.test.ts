@@ -202,6 +202,8 @@ describe('Function: serviceOptionsFromContext (failures)', () => {
       /context cache must be true or false, got "yes"/],
     ['fails on an instance type of unknown size', { instanceType: 'ml.x9.huge' },
       'UnknownInstanceType', /no vCPU\/GPU counts known for ml\.x9\.huge/],
+    ['fails on a variant without a name in cdk.json', { variants: [{ weight: 1 }] },
+      'BadContext', /context variants must be a list of \{name, weight\}, got \[\{"weight":1\}\]/],
     ['fails on twice the same variant', { variants: 'blue:1,blue:1' }, 'DuplicateVariant',
       /variant names must differ, got blue, blue/],
     ['fails when no variant gets traffic', { variants: 'blue:0,green:0' }, 'NoTraffic',
