@@ -74,7 +74,10 @@ const BRAND_RULE: Omit<RuleDefinition, 'terms'> = {
   language: 'any',
 };
 
-/** A compiled set of rules. Immutable and safe to share; checks are synchronous. */
+/**
+ * A compiled set of rules. Share one per process: checks are synchronous and reuse its scratch
+ * buffers, and its rules never change after construction.
+ */
 export class Checker {
   private readonly table: FoldTable = foldTable();
   private readonly digitLike = digitLikeTable();

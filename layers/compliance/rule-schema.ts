@@ -31,6 +31,8 @@ const requiresSchema = z
 /** One rule: a family of terms with one reason and one suggested lawful wording. */
 export const ruleSchema = z
   .object({
+    /** a note for the people who edit the rules (legal basis, history); ignored by the checker */
+    $comment: z.string().optional(),
     id: z.string().regex(/^[a-z0-9_.-]+$/, 'ids are lower case: letters, digits, . _ -'),
     category: z.string().regex(/^[a-z_]+$/, 'categories are snake_case'),
     severity: z.enum(['block', 'warn']),
