@@ -69,6 +69,30 @@ describe('Class: HttpEngine', () => {
       expect(server.seen).toHaveLength(2);
     });
 
+    it('logs each retry with the request id and reason, never the prompt', async () => {
+      const lines: Array<{ message: string; attributes: Record<string, unknown> }> = [];
+      const logger = {
+        debug: () => undefined,
+        warn: (message: string, ...attributes: Array<Record<string, unknown>>) =>
+          lines.push({ message, attributes: Object.assign({}, ...attributes) }),
+      };
+      const logged = new HttpEngine({ baseUrl: server.url, retry: { random: () => 0 }, logger });
+      server.script(
+        json(429, { error: 'queue full', error_type: 'queue_full' }),
+        json(200, answer),
+      );
+
+      await logged.generate({ prompt: '山茶 secret brief' }, { requestId: 'req-42' });
+
+      expect(lines).toEqual([
+        {
+          message: 'engine call failed, retrying',
+          attributes: { request_id: 'req-42', reason: 'engine_throttled', attempt: 1, delay_ms: 0 },
+        },
+      ]);
+      expect(JSON.stringify(lines)).not.toContain('山茶');
+    });
+
     it('fails with a 503 engine_throttled carrying Retry-After once retries run out', async () => {
       server.script(
         json(429, { error: 'queue full', error_type: 'queue_full' }, { 'retry-after': '7' }),

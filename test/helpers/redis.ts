@@ -41,6 +41,11 @@ async function waitUntilReady(child: ChildProcess, timeoutMs: number): Promise<v
         resolve();
       }
     });
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const hint = err.code === 'ENOENT' ? ' (install it: apt-get install -y redis-server)' : '';
+      reject(new Error(`redis-server could not start${hint}: ${err.message}`));
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`redis-server exited with ${code}:\n${output}`));
