@@ -421,6 +421,8 @@ describe('Construct: BatchPipeline', () => {
   });
 
   it('sends only objects created under batch/input/ to the jobs queue', () => {
+    // Field cases 3 and 4: every kind of creation (put, multipart, copy) is a job, and the job's
+    // own writes under batch/output/ never notify.
     const notifications = onlyResource(template, 'Custom::S3BucketNotifications');
     expect(notifications.NotificationConfiguration).toEqual({
       QueueConfigurations: [
