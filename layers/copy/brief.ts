@@ -94,11 +94,9 @@ function textField(max: number) {
 }
 
 function textList(itemMax: number, listMax: number, what: string) {
-  return z
-    .array(textField(itemMax))
-    .max(listMax, {
-      error: (issue) => `at most ${listMax} ${what} (got ${lengthOf(issue.input)})`,
-    });
+  return z.array(textField(itemMax)).max(listMax, {
+    error: (issue) => `at most ${listMax} ${what} (got ${lengthOf(issue.input)})`,
+  });
 }
 
 function lengthOf(input: unknown): number | string {

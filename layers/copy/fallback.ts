@@ -4,7 +4,10 @@
  * no claim the marketer did not make; they are still compliance-checked like any variant.
  * @module
  */
+import { checkText } from '../compliance/index.js';
+import { newAnswerId, type CopyResponse } from './answer.js';
 import type { Brief } from './brief.js';
+import { measureCopy } from './channel-format.js';
 
 type Parts = { brand: string; product: string; features: string[]; audience: string };
 
@@ -38,4 +41,35 @@ export function templateCopies(brief: Brief): string[] {
     audience: brief.audience?.join(brief.language === 'zh' ? '、' : ', ') ?? '',
   };
   return TEMPLATES[brief.language].map((fill) => fill(parts));
+}
+
+/** Template copy filled from the brief, for when the engine is down; never cached. */
+export function degradedAnswer(brief: Brief, productionVariant: string): CopyResponse {
+  const variants = templateCopies(brief)
+    .map((text) => ({
+      text,
+      compliance: checkText(text, { language: brief.language, channel: brief.channel }),
+    }))
+    .filter((candidate) => candidate.compliance.passed)
+    .slice(0, brief.variants)
+    .map((candidate, index) => ({
+      ...candidate,
+      index,
+      length: measureCopy(brief, candidate.text),
+    }));
+
+  return {
+    id: newAnswerId(),
+    model: 'template',
+    productionVariant,
+    cached: false,
+    degraded: true,
+    language: brief.language,
+    channel: brief.channel,
+    strategy: brief.strategy,
+    variants,
+    rejected: [],
+    usage: { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, engineCalls: 0 },
+    timings: { totalMs: 0, engineMs: 0 },
+  };
 }

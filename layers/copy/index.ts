@@ -16,17 +16,19 @@ export {
 export { describeChannel, fitsChannel, measureCopy, tokenBudget } from './channel-format.js';
 export { BriefRejectedError } from './errors.js';
 export { steer, type Steering } from './feedback.js';
-export { templateCopies } from './fallback.js';
+export { degradedAnswer, templateCopies } from './fallback.js';
+export {
+  type CopyResponse,
+  type CopyVariant,
+  type RejectedVariant,
+  type TokenListener,
+} from './answer.js';
 export {
   createCopyPipeline,
   type CopyPipeline,
   type CopyPipelineDeps,
-  type CopyResponse,
-  type CopyVariant,
   type EngineBreaker,
   type GenerateOptions,
-  type RejectedVariant,
-  type TokenListener,
 } from './pipeline.js';
 export { buildMessages, FINAL_MARKER, type ChatMessage, type RewriteContext } from './prompt.js';
 export { charLength, hasCjk, isBlank, normaliseField } from './text.js';

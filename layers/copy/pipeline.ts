@@ -4,68 +4,22 @@
  * regeneration for what fails.
  * @module
  */
-import { randomUUID } from 'node:crypto';
-
 import { cacheKey, type JsonValue, type ReadThroughCache } from '../cache/index.js';
-import {
-  blockTermsFor,
-  checkText,
-  type ComplianceResult,
-  type Violation,
-} from '../compliance/index.js';
+import { blockTermsFor, checkText } from '../compliance/index.js';
 import {
   EngineError,
   type Engine,
   type EngineRequest,
   type EngineResponse,
 } from '../engine-client/index.js';
+import { newAnswerId, roundMs, type CopyResponse, type TokenListener } from './answer.js';
 import type { Brief, FieldIssue } from './brief.js';
-import { fitsChannel, measureCopy, tokenBudget } from './channel-format.js';
+import { tokenBudget } from './channel-format.js';
 import { BriefRejectedError } from './errors.js';
-import { templateCopies } from './fallback.js';
+import { degradedAnswer } from './fallback.js';
 import { steer } from './feedback.js';
 import { buildMessages, type RewriteContext } from './prompt.js';
-import { extractCopy, isNearDuplicate, type ExtractedCopy } from './variants.js';
-
-/** One returned variant, with its measured length and compliance verdict. */
-export type CopyVariant = ExtractedCopy & {
-  index: number;
-  length: { chars: number; width: number };
-  compliance: ComplianceResult;
-};
-
-/** A generated candidate that was not returned, and why. */
-export type RejectedVariant = {
-  text: string;
-  reasons: string[];
-  violations?: Violation[];
-};
-
-/** What the pipeline answers for one brief. JSON-serialisable: it is cached as is. */
-export type CopyResponse = {
-  id: string;
-  briefId?: string;
-  sessionId?: string;
-  model: string;
-  productionVariant: string;
-  cached: boolean;
-  degraded: boolean;
-  language: Brief['language'];
-  channel: Brief['channel'];
-  strategy: Brief['strategy'];
-  variants: CopyVariant[];
-  rejected: RejectedVariant[];
-  usage: {
-    promptTokens: number;
-    cachedPromptTokens: number;
-    completionTokens: number;
-    engineCalls: number;
-  };
-  timings: { totalMs: number; engineMs: number };
-};
-
-/** A streamed piece of a candidate as the engine writes it. */
-export type TokenListener = (event: { attempt: number; candidate: number; text: string }) => void;
+import { Selection, shrinkBudget } from './selection.js';
 
 /** Per-call options of {@link CopyPipeline.generate}. */
 export interface GenerateOptions {
@@ -150,7 +104,7 @@ export function createCopyPipeline(deps: CopyPipelineDeps): CopyPipeline {
       });
 
       const answer = value as unknown as CopyResponse;
-      return finish({ ...answer, id: newId(), cached }, brief, started);
+      return finish({ ...answer, id: newAnswerId(), cached }, brief, started);
     },
   };
 }
@@ -161,7 +115,7 @@ function finish(answer: CopyResponse, brief: Brief, started: number): CopyRespon
     ...answer,
     ...(brief.id !== undefined && { briefId: brief.id }),
     ...(brief.sessionId !== undefined && { sessionId: brief.sessionId }),
-    timings: { ...answer.timings, totalMs: round(performance.now() - started) },
+    timings: { ...answer.timings, totalMs: roundMs(performance.now() - started) },
   };
 }
 
@@ -223,7 +177,7 @@ async function produce(
   try {
     call = deps.breaker.begin();
   } catch {
-    return degradedAnswer(brief, options);
+    return degradedAnswer(brief, options.targetVariant ?? 'default');
   }
 
   try {
@@ -280,7 +234,7 @@ async function generateChecked(
 
   const { engineMs, ...usage } = totals;
   return {
-    id: newId(),
+    id: newAnswerId(),
     model,
     productionVariant: options.targetVariant ?? 'default',
     cached: false,
@@ -291,7 +245,7 @@ async function generateChecked(
     variants: session.accepted,
     rejected: session.rejected,
     usage,
-    timings: { totalMs: 0, engineMs: round(engineMs) },
+    timings: { totalMs: 0, engineMs: roundMs(engineMs) },
   };
 }
 
@@ -314,107 +268,6 @@ async function callEngine(
     options.onToken({ attempt, candidate: event.index, text: event.text });
   }
   throw new EngineError(502, 'stream_ended', 'the engine stream ended without a final answer');
-}
-
-/**
- * The variants accepted so far and the candidates rejected, for one brief. A candidate passes when
- * it has copy, breaks no blocking rule, fits the channel, carries every required term, and is not
- * a near-duplicate of an accepted variant or of an earlier one in the session.
- */
-class Selection {
-  readonly accepted: CopyVariant[] = [];
-  readonly rejected: RejectedVariant[] = [];
-
-  constructor(
-    private readonly brief: Brief,
-    private readonly earlier: readonly string[],
-  ) {}
-
-  missing(): number {
-    return this.brief.variants - this.accepted.length;
-  }
-
-  consider(raw: string): { violations?: Violation[]; tooLong?: boolean } {
-    const copy = extractCopy(raw, this.brief.strategy);
-    if (typeof copy === 'string') return this.reject(raw, [copy]);
-    if (this.missing() <= 0) return {};
-
-    const compliance = checkText(copy.text, {
-      language: this.brief.language,
-      channel: this.brief.channel,
-      ...(this.brief.brandVoice && { brand: this.brief.brandVoice }),
-    });
-    const reasons: string[] = [];
-    if (!compliance.passed) reasons.push('compliance');
-    const unfit = fitsChannel(this.brief, copy);
-    if (unfit) reasons.push(unfit);
-    const absent = (this.brief.brandVoice?.requiredTerms ?? []).filter(
-      (t) => !copy.text.includes(t),
-    );
-    if (absent.length > 0) reasons.push(`missing_required_terms: ${absent.join(', ')}`);
-    const seen = [...this.earlier, ...this.accepted.map((variant) => variant.text)];
-    if (isNearDuplicate(copy.text, seen)) reasons.push('near_duplicate');
-
-    if (reasons.length > 0) {
-      const blocking = compliance.violations.filter((violation) => violation.severity === 'block');
-      this.rejected.push({
-        text: copy.text,
-        reasons,
-        ...(blocking.length > 0 && { violations: blocking }),
-      });
-      return { violations: blocking, tooLong: unfit === 'too_long' };
-    }
-
-    this.accepted.push({
-      ...copy,
-      index: this.accepted.length,
-      length: measureCopy(this.brief, copy.text),
-      compliance,
-    });
-    return {};
-  }
-
-  private reject(text: string, reasons: string[]): Record<string, never> {
-    this.rejected.push({ text, reasons });
-    return {};
-  }
-}
-
-/** A smaller token budget after a too-long candidate, from its measured characters per token. */
-function shrinkBudget(current: number, text: string, brief: Brief): number {
-  const target = tokenBudget(brief, [...text].length / Math.max(1, current));
-  return Math.max(4, Math.min(current - 1, target));
-}
-
-/** Template copy filled from the brief, for when the engine is down; never cached. */
-function degradedAnswer(brief: Brief, options: GenerateOptions): CopyResponse {
-  const variants = templateCopies(brief)
-    .map((text) => ({
-      text,
-      compliance: checkText(text, { language: brief.language, channel: brief.channel }),
-    }))
-    .filter((candidate) => candidate.compliance.passed)
-    .slice(0, brief.variants)
-    .map((candidate, index) => ({
-      ...candidate,
-      index,
-      length: measureCopy(brief, candidate.text),
-    }));
-
-  return {
-    id: newId(),
-    model: 'template',
-    productionVariant: options.targetVariant ?? 'default',
-    cached: false,
-    degraded: true,
-    language: brief.language,
-    channel: brief.channel,
-    strategy: brief.strategy,
-    variants,
-    rejected: [],
-    usage: { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, engineCalls: 0 },
-    timings: { totalMs: 0, engineMs: 0 },
-  };
 }
 
 function addUsage(
@@ -441,12 +294,4 @@ function isAbort(error: unknown): boolean {
       error.name === 'TimeoutError' ||
       (error instanceof EngineError && error.reason === 'cancelled'))
   );
-}
-
-function newId(): string {
-  return `cpy_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }
