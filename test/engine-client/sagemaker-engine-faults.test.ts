@@ -11,6 +11,7 @@ import {
   awsError,
   awsStream,
   engineAnswer,
+  hang,
   json,
   localSageMakerClient,
   useFaultServer,
@@ -130,6 +131,27 @@ describe('Class: SageMakerEngine', () => {
 
       expect(err).toMatchObject({ status, reason });
       expect(server.seen).toHaveLength(attempts);
+    });
+    it('fails with a 504 at its deadline when the endpoint does not answer', async () => {
+      server.script(hang);
+
+      const err = await failure(engine.generate({ prompt: 'tea' }, { deadlineMs: 300 }));
+
+      expect(err).toMatchObject({ status: 504, reason: 'deadline_exceeded' });
+      await server.seen[0]?.aborted;
+    });
+
+    it('rejects with the caller’s abort reason', async () => {
+      server.script(hang);
+      const controller = new AbortController();
+      const reason = new Error('client went away');
+
+      const pending = failure(engine.generate({ prompt: 'tea' }, { signal: controller.signal }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      controller.abort(reason);
+
+      expect(await pending).toBe(reason);
+      await server.seen[0]?.aborted;
     });
   });
 
