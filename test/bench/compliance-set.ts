@@ -293,6 +293,8 @@ const CLEAN = [
   'Save 20% on your first order.',
   'Lower prices every Friday.',
   'Ease into your morning.',
+  'Best of all, it has zero sugar.',
+  'Try it risk-free for 30 days.',
   '比咖啡更温和的提神选择。',
   '上班第一件事，来杯冷泡乌龙。',
   '店铺销量领先，好评如潮。',
