@@ -184,6 +184,7 @@ describe('Class: SageMakerEngine', () => {
         { type: 'done', response: { ...answer, invoked_variant: 'A' } },
       ]);
       expect(server.seen[0]?.url).toBe('/endpoints/adcopy-test/invocations-response-stream');
+      expect(server.seen[0]?.headers['x-amzn-sagemaker-target-variant']).toBe('A');
       expect(JSON.parse(server.seen[0]?.body ?? '{}')).toMatchObject({ stream: true });
     });
 
