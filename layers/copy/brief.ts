@@ -107,7 +107,7 @@ function lengthOf(input: unknown): number | string {
  * An integer field. The one rule for numbers sent as strings, on every path: a string of plain
  * ASCII digits ("3") is read as that number; anything else ("", " ", "1e3", "12abc") is an error.
  */
-function integerField(min: number, max: number) {
+export function integerField(min: number, max: number) {
   return z.preprocess(
     (value) => (typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : value),
     z

@@ -8,6 +8,7 @@ export {
   CanonicalBriefSchema,
   NAMED_LENGTHS,
   STRATEGIES,
+  integerField,
   parseBrief,
   type Brief,
   type BriefParseResult,

@@ -117,6 +117,23 @@ describe('POST /v1/sessions/{id}/rewrite: bad input', () => {
     expect(body.sessionId).toBe('fresh_1');
   });
 
+  it('reads variants sent as plain digits, as the brief does, and refuses other strings', async () => {
+    const { app } = apiWith({});
+    const ok = await postJson(app, '/v1/sessions/digits_1/rewrite', {
+      feedback: 'shorter',
+      variants: '1',
+      brief: BRIEF,
+    });
+    const bad = await postJson(app, '/v1/sessions/digits_1/rewrite', {
+      feedback: 'x',
+      variants: '1e3',
+    });
+
+    expect(ok.status).toBe(200);
+    expect((await json(ok)).variants.length).toBeLessThanOrEqual(1);
+    expect(bad.status).toBe(400);
+  });
+
   it('returns 400 for blank feedback and for unknown fields', async () => {
     const { app } = apiWith({});
     const blank = await json(

@@ -5,7 +5,13 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 
-import { BriefSchema, isBlank, type CopyPipeline } from '../../../layers/copy/index.js';
+import {
+  BRIEF_LIMITS,
+  BriefSchema,
+  integerField,
+  isBlank,
+  type CopyPipeline,
+} from '../../../layers/copy/index.js';
 import type { ApiEnv } from '../app.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { ProblemError } from '../problems.js';
@@ -23,7 +29,8 @@ export const RewriteSchema = z
       .refine((text) => !isBlank(text), { error: 'must not be blank' })
       .refine((text) => [...text].length <= 200, { error: 'must be at most 200 characters' })
       .meta({ example: '太正式了' }),
-    variants: z.int().min(1).max(10).optional(),
+    // Numbers sent as strings follow the brief's one rule: plain digits only.
+    variants: integerField(1, BRIEF_LIMITS.variants).optional(),
     brief: BriefSchema.optional().meta({
       description: 'Starts the session from this brief when it has no history yet.',
     }),
