@@ -67,6 +67,30 @@ describe.each([
     expect(doneText).toBe(whole.generations[0]?.text);
   });
 
+  it('streams two candidates whose tokens join, per index, to their done texts', async () => {
+    const request: EngineRequest = {
+      messages: [{ role: 'user', content: '写一句冷泡乌龙的广告语' }],
+      n: 2,
+      max_new_tokens: 12,
+      temperature: 0.8,
+      seed: 7,
+    };
+
+    const events = await collect(engineOf().stream(request));
+
+    const done = events.at(-1);
+    if (done?.type !== 'done') throw new Error('the stream did not end with done');
+    expect(done.response.generations.map((generation) => generation.index)).toEqual([0, 1]);
+    for (const generation of done.response.generations) {
+      const joined = events
+        .flatMap((event) =>
+          event.type === 'token' && event.index === generation.index ? [event.text] : [],
+        )
+        .join('');
+      expect(joined).toBe(generation.text);
+    }
+  });
+
   it('fails with EngineRejectedError naming the context for a prompt too long (case 15)', async () => {
     const prompt = 'cold brew oolong tea, zero sugar, twelve hours. '.repeat(200);
 
