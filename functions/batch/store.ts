@@ -76,6 +76,12 @@ function isMissing(error: unknown): boolean {
   );
 }
 
+/** Bytes of input fetched per GET: small enough to read whole, large enough to be few. */
+const INPUT_RANGE_BYTES = 1024 * 1024;
+
+/** Tries of one input range before the job fails (and resumes on redelivery). */
+const RANGE_READ_ATTEMPTS = 3;
+
 /** A read-back wait that lets a racing writer's PUT land before ours is confirmed. */
 const LEASE_SETTLE_MS = 150;
 
@@ -297,19 +303,43 @@ export class S3InputSource implements InputSource {
   }
 
   async open(startOffset: number): Promise<AsyncIterable<Uint8Array>> {
-    if (startOffset >= this.size) return emptyStream();
-    const answer = await this.s3.send(
-      new GetObjectCommand({
-        Bucket: this.object.bucket,
-        Key: this.object.key,
-        Range: `bytes=${startOffset}-`,
-        ...(this.object.versionId === undefined
-          ? { IfMatch: `"${this.object.eTag}"` }
-          : { VersionId: this.object.versionId }),
-      }),
-    );
-    if (answer.Body === undefined) throw new Error(`S3 returned no body for ${this.object.key}`);
-    return answer.Body as AsyncIterable<Uint8Array>;
+    return this.ranges(startOffset);
+  }
+
+  /**
+   * The object from an offset on, one ranged GET at a time, each read whole before it is handed
+   * on. A single GET held open for the length of a job is cut by the server (s3rver after 5
+   * minutes, S3 on slow reads); short ones never are, and memory stays at one range.
+   */
+  private async *ranges(startOffset: number): AsyncGenerator<Uint8Array> {
+    for (let offset = startOffset; offset < this.size; offset += INPUT_RANGE_BYTES) {
+      const last = Math.min(this.size, offset + INPUT_RANGE_BYTES) - 1;
+      yield await this.readRange(offset, last);
+    }
+  }
+
+  private async readRange(first: number, last: number): Promise<Uint8Array> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const answer = await this.s3.send(
+          new GetObjectCommand({
+            Bucket: this.object.bucket,
+            Key: this.object.key,
+            Range: `bytes=${first}-${last}`,
+            ...(this.object.versionId === undefined
+              ? { IfMatch: `"${this.object.eTag}"` }
+              : { VersionId: this.object.versionId }),
+          }),
+        );
+        if (answer.Body === undefined)
+          throw new Error(`S3 returned no body for ${this.object.key}`);
+        return await answer.Body.transformToByteArray();
+      } catch (error) {
+        // The SDK retries a failed request, not a body cut off while it was read.
+        if (attempt >= RANGE_READ_ATTEMPTS || httpStatusOf(error) === 412) throw error;
+        await sleep(200 * attempt);
+      }
+    }
   }
 }
 
