@@ -20,6 +20,7 @@ const CATEGORY: Record<string, string> = {
   R: 'miracle_claims',
   V: 'approval_misuse',
   E: 'evidence_claims',
+  T: 'trademark_misuse',
 };
 
 /** One expected violation: its category and the exact original text it covers. */
@@ -120,6 +121,10 @@ const PLAIN_ZH = [
   '[[A:国际领先]]的冷萃技术。',
   '坚持使用[[C:生发液]]，告别秃头。',
   '本品[[M:治愈率]]高达95%。',
+  '报名即送教材，[[G:包过]]！[[G:不过全额退款]]。',
+  '[[M:降低胆固醇]]，守护心血管。',
+  '[[T:中国驰名商标]]，值得信赖。',
+  '学区房，升值潜力巨大，[[F:稳赚不赔]]。',
 ];
 
 const PLAIN_EN = [
@@ -176,6 +181,10 @@ const PLAIN_EN = [
   '[[D:Reduces]] anxiety in days.',
   'Helps you [[G:lose weight without dieting]].',
   'Premium quality at the [[U:lowest price]].',
+  '[[U:The safest]] car in its class.',
+  '[[U:Ranked #1 by]] Consumer Reports 2025.',
+  '[[U:Voted best]] coffee shop in Leeds 2024 by Leeds Live readers.',
+  '[[D:Prevents]] hair loss and promotes regrowth.',
 ];
 
 const CLEAN = [
@@ -295,6 +304,16 @@ const CLEAN = [
   'Ease into your morning.',
   'Best of all, it has zero sugar.',
   'Try it risk-free for 30 days.',
+  'Past performance does not guarantee future results.',
+  'Clinically tested on 200 volunteers.',
+  'Supports normal immune function.',
+  'Protects against 99% of UV rays.',
+  'Earn up to 12% a year with our savings plan.',
+  '投资有风险，入市需谨慎。',
+  '本品不能代替药物。',
+  '已通过ISO9001认证。',
+  '面包过了保质期请勿食用。',
+  '打包过来的奶茶也好喝。',
   '比咖啡更温和的提神选择。',
   '上班第一件事，来杯冷泡乌龙。',
   '店铺销量领先，好评如潮。',

@@ -40,6 +40,8 @@ describe('Function: checkText', () => {
       ['大师开光手串', 'superstition', '开光'],
       ['佩戴即可转运', 'superstition', '转运'],
       ['专业药妆品牌', 'cosmetics_terms', '药妆'],
+      ['报名即送教材，包过', 'guaranteed_results', '包过'],
+      ['中国驰名商标', 'trademark_misuse', '中国驰名商标'],
     ])('flags %s as %s', (text, category, span) => {
       const result = checkText(text);
 
@@ -68,7 +70,8 @@ describe('Function: checkText', () => {
   describe('English rule families', () => {
     it.each([
       ['The best tea you will ever taste.', 'unsubstantiated_superlatives', 'The best'],
-      ['Voted number one cold brew in town.', 'unsubstantiated_superlatives', 'number one'],
+      ['We are the number one cold brew in town.', 'unsubstantiated_superlatives', 'number one'],
+      ['Voted number one by readers.', 'unsubstantiated_superlatives', 'Voted number one'],
       ['The #1 choice for mornings.', 'absolute_terms', '#1'],
       ["World's first zero-sugar oolong.", 'unsubstantiated_superlatives', "World's first"],
       ['The only tea that fixes your day.', 'unsubstantiated_superlatives', 'The only'],
@@ -195,6 +198,7 @@ describe('Function: checkText', () => {
       '拒绝对身体有害的添加剂',
       '治愈系包装，一口就被治愈',
       '学生发现了新口味',
+      '面包过了保质期请勿食用',
       '第一次喝冷泡茶？',
       '第一步：冷水浸泡',
       '第一天打卡',
