@@ -45,6 +45,8 @@ export function digitLikeTable(): Uint8Array {
   for (let c = 0x30; c <= 0x39; c++) table[c] = 1;
   for (let c = 0xff10; c <= 0xff19; c++) table[c] = 1;
   for (let c = 0x2460; c <= 0x2468; c++) table[c] = 1;
+  table[0x2160] = 1;
+  table[0x2170] = 1;
   sharedDigitLike = table;
   return table;
 }
@@ -104,6 +106,10 @@ function markSeparators(table: FoldTable): void {
   table[0xff04] = 0x24;
   table[0xff20] = 0x40;
   table[0x3007] = 0x3007;
+
+  // Roman numeral one reads as a digit in 'NO.Ⅰ'.
+  table[0x2160] = 0x31;
+  table[0x2170] = 0x31;
 
   // Circled digits and letters fold to digits and letters ('No.①', 'Ⓑⓔⓢⓣ').
   for (let d = 1; d <= 9; d++) table[0x2460 + d - 1] = 0x30 + d;
@@ -187,6 +193,9 @@ function foldLatin(table: FoldTable): void {
   }
 }
 
+// Characters swapped in for their look-alikes to slip past word lists: 笫一 for 第一, 第壹 for 第一.
+const HAN_LOOKALIKES: Record<string, string> = { 笫: '第', 壹: '一', 弌: '一', 冣: '最' };
+
 function foldTraditional(table: FoldTable): void {
   const toSimplified = OpenCC.Converter({ from: 't', to: 'cn' });
   const chars: string[] = [];
@@ -197,6 +206,10 @@ function foldTraditional(table: FoldTable): void {
   for (let i = 0; i < chars.length; i++) {
     const simple = converted[i];
     if (simple !== undefined && simple.length === 1) table[0x3400 + i] = simple.charCodeAt(0);
+  }
+
+  for (const [lookalike, meant] of Object.entries(HAN_LOOKALIKES)) {
+    table[lookalike.charCodeAt(0)] = meant.charCodeAt(0);
   }
 }
 

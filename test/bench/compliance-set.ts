@@ -314,6 +314,8 @@ const CLEAN = [
   '已通过ISO9001认证。',
   '面包过了保质期请勿食用。',
   '打包过来的奶茶也好喝。',
+  '壹佰元代金券，限时领取。',
+  '嘬一口，清爽到底。',
   '比咖啡更温和的提神选择。',
   '上班第一件事，来杯冷泡乌龙。',
   '店铺销量领先，好评如潮。',
@@ -346,6 +348,15 @@ const TRADITIONAL = [
   '[[F:零風險]]投資，輕鬆理財。',
   '佩戴即可[[X:轉運]]，好運連連。',
   '[[A:史無前例]]的優惠。',
+];
+
+/** Look-alike and variant characters, another kind of evasion. */
+const LOOKALIKE = [
+  '本店乌龙茶[[A:销量笫一]]。',
+  '[[A:销量第壹]]的冷泡茶。',
+  '品质[[A:NO.Ⅰ]]，值得信赖。',
+  '[[A:冣好喝]]的乌龙茶。',
+  '山茶冷泡乌龙，[[A:第①]]品牌。',
 ];
 
 const ZH_DISGUISES: Array<[string, (term: string) => string]> = [
@@ -436,6 +447,7 @@ export function labelledSet(): LabelledText[] {
       parseMarked(entry, /[\u4e00-\u9fff]/.test(entry) ? 'clean_zh' : 'clean_en'),
     ),
     ...TRADITIONAL.map((entry) => parseMarked(entry, 'evasion_traditional')),
+    ...LOOKALIKE.map((entry) => parseMarked(entry, 'evasion_lookalike_characters')),
     ...disguised(zhChinese.slice(0, 48), ZH_DISGUISES.slice(0, 6)),
     ...disguised(zhWithAscii, ZH_DISGUISES.slice(6)),
     ...disguised(PLAIN_EN, EN_DISGUISES),

@@ -130,6 +130,12 @@ describe('Function: checkText', () => {
         'g u a r a n t e e d results',
         'g u a r a n t e e d results',
       ],
+      ['mathematical bold letters', 'the 𝐛𝐞𝐬𝐭 tea', 'the 𝐛𝐞𝐬𝐭'],
+      ['mathematical script letters', '𝓬𝓾𝓻𝓮𝓼 acne', '𝓬𝓾𝓻𝓮𝓼'],
+      ['circled letters', 'Ⓑⓔⓢⓣ tea', 'Ⓑⓔⓢⓣ'],
+      ['look-alike Han characters', '销量笫一', '销量笫一'],
+      ['the formal numeral', '销量第壹', '销量第壹'],
+      ['a Roman numeral one', '品质NO.Ⅰ', 'NO.Ⅰ'],
     ])('catches %s', (_kind, text, span) => {
       expect(flagged(text).map((f) => f.span)).toContain(span);
     });

@@ -22,6 +22,8 @@ describe('The labelled set', () => {
       'fullwidth',
       'case',
       'leet',
+      'math_letters',
+      'lookalike_characters',
     ]) {
       expect(kinds).toContain(`evasion_${kind}`);
     }
