@@ -332,6 +332,40 @@ const CLEAN = [
   '这杯茶太治愈了。',
 ];
 
+/** A round written without looking at the rules (labels fixed where the first labelling erred). */
+const HELD_OUT = [
+  '秋冬新品，暖心上市。',
+  '[[A:全网最低价]]，仅此一天。',
+  '[[A:行业领先]]的研发团队。',
+  '[[M:根治]]鼻炎，一周见效。',
+  '每天一包，[[M:排毒]]养颜。',
+  '宝宝辅食，无添加，妈妈放心。',
+  '[[F:年化收益保证]]10%，到期还本。',
+  '开箱即用，三步完成安装。',
+  '第三代产品，全面升级。',
+  '我们是第一个把冷萃带到小城的品牌。',
+  '[[X:风水]]好物，家宅平安。',
+  '[[C:美白]][[C:淡斑]]，焕亮肌肤。',
+  '品质之选，值得拥有。',
+  '顾客评价：这是我喝过[[A:最棒]]的茶。',
+  '限量发售，先到先得。',
+  'Handcrafted in small batches since 1998.',
+  '[[U:Best]] value for money in town.',
+  'Free shipping on orders over $30.',
+  'Brewed slowly for a smoother taste.',
+  'Our [[D:treats]] calm anxiety in dogs.',
+  'Perfect for picnics and road trips.',
+  'Guaranteed to make you smile.',
+  'Join 50,000 happy customers.',
+  '[[P:No risk]], cancel anytime.',
+  'Limited edition, while stocks last.',
+  'A [[R:miracle]] in every bottle.',
+  '[[V:FDA-approved]] ingredients only.',
+  'Gentle on skin, tough on dirt.',
+  'Lab-tested for purity.',
+  '[[U:Number 1]] choice of chefs.',
+];
+
 /** Traditional-character copy (its own kind of evasion), marked like the plain entries. */
 const TRADITIONAL = [
   '採用[[A:國家級]]工藝，口感醇厚。',
@@ -448,6 +482,7 @@ export function labelledSet(): LabelledText[] {
     ),
     ...TRADITIONAL.map((entry) => parseMarked(entry, 'evasion_traditional')),
     ...LOOKALIKE.map((entry) => parseMarked(entry, 'evasion_lookalike_characters')),
+    ...HELD_OUT.map((entry) => parseMarked(entry, 'held_out')),
     ...disguised(zhChinese.slice(0, 48), ZH_DISGUISES.slice(0, 6)),
     ...disguised(zhWithAscii, ZH_DISGUISES.slice(6)),
     ...disguised(PLAIN_EN, EN_DISGUISES),
