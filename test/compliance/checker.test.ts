@@ -205,6 +205,8 @@ describe('Function: checkText', () => {
       '治愈系包装，一口就被治愈',
       '学生发现了新口味',
       '面包过了保质期请勿食用',
+      '本品为普通食品，不具有治疗作用',
+      'Double your money back if you are not happy.',
       '第一次喝冷泡茶？',
       '第一步：冷水浸泡',
       '第一天打卡',
