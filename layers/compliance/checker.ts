@@ -12,6 +12,7 @@ import {
   originEnd,
   originStart,
   precededByAny,
+  precededWithin,
   wordEdgeAfter,
   wordEdgeBefore,
   WordSet,
@@ -41,6 +42,8 @@ interface CompiledRule {
   definition: RuleDefinition;
   unlessFollowedBy: WordSet;
   unlessPrecededBy: WordSet;
+  unlessPrecededWithin: WordSet;
+  unlessWithin: number;
   requiresFollowedBy: WordSet;
   requiresWithin: number;
 }
@@ -236,6 +239,8 @@ function compileRule(definition: RuleDefinition, table: FoldTable): CompiledTerm
     definition,
     unlessFollowedBy: fold(definition.unless?.followedBy),
     unlessPrecededBy: fold(definition.unless?.precededBy),
+    unlessPrecededWithin: fold(definition.unless?.precededWithin?.words),
+    unlessWithin: definition.unless?.precededWithin?.within ?? 0,
     requiresFollowedBy: fold(definition.requires?.followedBy),
     requiresWithin: definition.requires?.within ?? 0,
   };
@@ -279,7 +284,9 @@ function inContext(scan: Scan, rule: CompiledRule, start: number, end: number): 
     if (!followedWithin(scan, end, rule.requiresWithin, rule.requiresFollowedBy)) return false;
   }
   if (followedByAny(scan, end, rule.unlessFollowedBy)) return false;
-  return !precededByAny(scan, start, rule.unlessPrecededBy);
+  if (precededByAny(scan, start, rule.unlessPrecededBy)) return false;
+  if (rule.unlessPrecededWithin.size === 0) return true;
+  return !precededWithin(scan, start, rule.unlessWithin, rule.unlessPrecededWithin);
 }
 
 /**

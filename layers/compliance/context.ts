@@ -129,6 +129,15 @@ export function followedWithin(scan: Scan, end: number, within: number, words: W
   return false;
 }
 
+/** True when one of the words ends within `within` folded units before `start`. */
+export function precededWithin(scan: Scan, start: number, within: number, words: WordSet): boolean {
+  const first = Math.max(0, start - within);
+  for (let at = start; at >= first; at--) {
+    if (precededByAny(scan, at, words)) return true;
+  }
+  return false;
+}
+
 /** True when every folded position listed holds a digit in the original text. */
 export function digitsHold(scan: Scan, start: number, digitPositions: readonly number[]): boolean {
   for (const p of digitPositions) {

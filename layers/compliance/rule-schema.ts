@@ -11,12 +11,21 @@ import { z } from 'zod';
 
 const wordList = z.array(z.string().min(1)).min(1);
 
+const windowSchema = z
+  .object({
+    words: wordList,
+    within: z.number().int().min(1).max(200),
+  })
+  .strict();
+
 const contextSchema = z
   .object({
     /** clean when the term is directly followed by one of these (after folding) */
     followedBy: wordList.optional(),
     /** clean when the term directly follows one of these */
     precededBy: wordList.optional(),
+    /** clean when one of these ends within `within` folded characters before the term (negations) */
+    precededWithin: windowSchema.optional(),
   })
   .strict();
 
@@ -108,7 +117,16 @@ export function parseRuleFile(data: unknown, source: string): RuleDefinition[] {
     if (rule.unless) {
       const followedBy = expand(rule.unless.followedBy, `${where}.unless.followedBy`);
       const precededBy = expand(rule.unless.precededBy, `${where}.unless.precededBy`);
-      definition.unless = { ...(followedBy && { followedBy }), ...(precededBy && { precededBy }) };
+      const window = rule.unless.precededWithin;
+      const precededWithin = window && {
+        words: expand(window.words, `${where}.unless.precededWithin.words`) ?? [],
+        within: window.within,
+      };
+      definition.unless = {
+        ...(followedBy && { followedBy }),
+        ...(precededBy && { precededBy }),
+        ...(precededWithin && { precededWithin }),
+      };
     }
     if (rule.requires) {
       const followedBy = expand(rule.requires.followedBy, `${where}.requires.followedBy`) ?? [];

@@ -392,6 +392,8 @@ const HELD_OUT = [
   'Prevents fogging on glasses.',
   'Unlock your best summer yet.',
   'Helps maintain healthy skin.',
+  'This product is not intended to diagnose, treat, cure, or prevent any disease.',
+  '本品不能代替药物，不具有疾病治疗作用。',
   '[[U:World-class]] service, every time.',
 ];
 

@@ -207,6 +207,8 @@ describe('Function: checkText', () => {
       '面包过了保质期请勿食用',
       '本品为普通食品，不具有治疗作用',
       'Double your money back if you are not happy.',
+      'This product is not intended to diagnose, treat, cure, or prevent any disease.',
+      '本品不能代替药物，不具有疾病治疗作用。',
       '第一次喝冷泡茶？',
       '第一步：冷水浸泡',
       '第一天打卡',
