@@ -98,8 +98,6 @@ export class Automaton {
     hits: Int32Array,
   ): { hits: Int32Array; count: number } {
     const { classOf, classCount, delta, firstOutput, outputPattern, nextOutput } = this;
-    if (!delta) return this.collectSparse(units, length, hits);
-
     let out = hits;
     let count = 0;
     let state = 0;
@@ -110,7 +108,8 @@ export class Automaton {
         state = 0;
         continue;
       }
-      state = delta[state * classCount + cls] as number;
+      state = delta ? (delta[state * classCount + cls] as number) : this.sparseStep(state, cls);
+
       for (let o = firstOutput[state] as number; o !== -1; o = nextOutput[o] as number) {
         if (2 * count + 2 > out.length) out = grow(out);
         out[2 * count] = outputPattern[o] as number;
@@ -121,37 +120,9 @@ export class Automaton {
     return { hits: out, count };
   }
 
-  // The textbook loop: follow failure links until a transition exists (amortised linear).
-  private collectSparse(
-    units: Uint16Array,
-    length: number,
-    hits: Int32Array,
-  ): { hits: Int32Array; count: number } {
-    const { classOf, classCount, goto, fail, firstOutput, outputPattern, nextOutput } = this;
-    let out = hits;
-    let count = 0;
-    let state = 0;
-    for (let k = 0; k < length; k++) {
-      const cls = classOf[units[k] as number] as number;
-      if (cls === 0) {
-        state = 0;
-        continue;
-      }
-      let next = goto.get(state * classCount + cls);
-      while (next === undefined && state !== 0) {
-        state = fail[state] as number;
-        next = goto.get(state * classCount + cls);
-      }
-      state = next ?? 0;
-
-      for (let o = firstOutput[state] as number; o !== -1; o = nextOutput[o] as number) {
-        if (2 * count + 2 > out.length) out = grow(out);
-        out[2 * count] = outputPattern[o] as number;
-        out[2 * count + 1] = k + 1;
-        count += 1;
-      }
-    }
-    return { hits: out, count };
+  // The textbook step: follow failure links until a transition exists (amortised linear).
+  private sparseStep(from: number, cls: number): number {
+    return follow(this.goto, this.fail, this.classCount, from, cls);
   }
 }
 
