@@ -5,6 +5,7 @@
  *   key, the production middleware) against a bare `node:http` server answering the same JSON
  *   bytes, both driven by the same autocannon load (keep-alive connections, one request in flight
  *   on each), in alternating rounds. `hit_rps_ratio` = API / bare requests per second (medians).
+ *   A one-route Hono app answering the same bytes shows what the framework alone costs.
  * - Cache misses: distinct briefs, one at a time, through an engine that answers instantly in the
  *   API's own process, so every millisecond left is the API's (validation, compliance, prompt,
  *   variant checks, cache write, logging, HTTP). `miss_overhead_p99_ms` = p99 of (miss latency
@@ -28,7 +29,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Logger } from '@aws-lambda-powertools/logger';
+import { serve as serveNode } from '@hono/node-server';
 import autocannon from 'autocannon';
+import { Hono } from 'hono';
 
 import { createApiDeps, readApiConfig, startApi } from '../../functions/api/index.js';
 import { MemoryCacheStore, ReadThroughCache } from '../../layers/cache/index.js';
@@ -52,11 +55,11 @@ const BRIEF = {
   language: 'zh',
 };
 
-// Three clearly different lawful lines: every candidate passes the checks, so the answer is cached.
+// Three clearly different lawful copies: every candidate passes the checks, so answers are cached.
 const COPY = [
-  '标题：冷泡乌龙上新\n正文：冷萃12小时，0糖也有回甘。\n行动号召：今天就来一瓶',
-  '标题：午后来点清爽\n正文：一口乌龙香，办公桌上的小假期。\n行动号召：点击下单',
-  '标题：轻松一夏\n正文：通勤路上随手一瓶，茶香陪你到傍晚。\n行动号召：马上尝鲜',
+  { headline: '冷泡乌龙上新', body: '冷萃12小时，0糖也有回甘。', cta: '今天就来一瓶' },
+  { headline: '午后来点清爽', body: '一口乌龙香，办公桌上的小假期。', cta: '点击下单' },
+  { headline: '轻松一夏', body: '通勤路上随手一瓶，茶香陪你到傍晚。', cta: '马上尝鲜' },
 ];
 
 /** An engine that answers at once, in process: what is left of a request's time is the API's. */
@@ -75,7 +78,7 @@ function answer(request: EngineRequest): EngineResponse {
     model: 'instant',
     generations: Array.from({ length: n }, (_, index) => ({
       index,
-      text: COPY[index % COPY.length] ?? '',
+      text: copyText(COPY[index % COPY.length]!, request.json_schema !== undefined),
       finish_reason: 'stop' as const,
       completion_tokens: 24,
     })),
@@ -84,8 +87,14 @@ function answer(request: EngineRequest): EngineResponse {
   };
 }
 
-/** How a child serves: the API as deployed or varied, or the bare server. */
-type ServerKind = 'api' | 'api-logs-error' | 'api-no-key' | 'bare';
+/** The copy as the pipeline asks for it: JSON when it sends a schema, labelled lines otherwise. */
+function copyText(copy: { headline: string; body: string; cta: string }, json: boolean): string {
+  if (json) return JSON.stringify(copy);
+  return `标题：${copy.headline}\n正文：${copy.body}\n行动号召：${copy.cta}`;
+}
+
+/** How a child serves: the API as deployed or varied, a one-route Hono app, or the bare server. */
+type ServerKind = 'api' | 'api-logs-error' | 'api-no-key' | 'hono' | 'bare';
 
 /** Child process: serve `kind` and report the port over IPC. */
 async function serve(kind: ServerKind): Promise<void> {
@@ -98,7 +107,12 @@ async function serve(kind: ServerKind): Promise<void> {
     process.send?.({ cpuUs: user + system });
   });
 
-  const port = kind === 'bare' ? await serveBare() : await serveApi(kind);
+  const port =
+    kind === 'bare'
+      ? await serveBare()
+      : kind === 'hono'
+        ? await serveHono()
+        : await serveApi(kind);
   process.send?.({ port });
 }
 
@@ -128,6 +142,21 @@ function serveBare(): Promise<number> {
   });
   return new Promise((resolvePort) => {
     server.listen(0, '127.0.0.1', () => resolvePort((server.address() as { port: number }).port));
+  });
+}
+
+/** The framework alone: Hono on @hono/node-server, one route that reads the body and answers. */
+function serveHono(): Promise<number> {
+  const body = process.env.BENCH_BARE_BODY ?? '{}';
+  const app = new Hono();
+  app.post('/v1/copies', async (c) => {
+    await c.req.text();
+    return c.body(body, 200, { 'content-type': 'application/json' });
+  });
+  return new Promise((resolvePort) => {
+    serveNode({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) =>
+      resolvePort(info.port),
+    );
   });
 }
 
@@ -184,11 +213,13 @@ function post(url: string, brief: object): Promise<Response> {
   });
 }
 
-/** The API's answer to the benchmark brief, after which the brief is a cache hit. */
+/** The API's cached answer to the benchmark brief; fails unless the brief is now a cache hit. */
 async function warmAnswer(api: Child): Promise<string> {
-  const first = await post(api.url, BRIEF);
-  const text = await first.text();
-  if (first.status !== 200) throw new Error(`the API answered ${first.status}: ${text}`);
+  await post(api.url, BRIEF);
+  const second = await post(api.url, BRIEF);
+  const text = await second.text();
+  const cached = second.status === 200 && (JSON.parse(text) as { cached?: boolean }).cached;
+  if (!cached) throw new Error(`the benchmark brief is not served from cache: ${text}`);
   return text;
 }
 
@@ -231,6 +262,7 @@ async function load(server: Child): Promise<LoadFigures> {
 
 async function measureHits() {
   const api: LoadFigures[] = [];
+  const hono: LoadFigures[] = [];
   const bare: LoadFigures[] = [];
   let responseBytes = 0;
 
@@ -241,11 +273,16 @@ async function measureHits() {
     api.push(await load(apiChild));
     await stopChild(apiChild);
 
-    const bareChild = await startChild('bare', hitBody);
-    bare.push(await load(bareChild));
-    await stopChild(bareChild);
+    for (const [kind, figures] of [
+      ['hono', hono],
+      ['bare', bare],
+    ] as const) {
+      const child = await startChild(kind, hitBody);
+      figures.push(await load(child));
+      await stopChild(child);
+    }
   }
-  return { api, bare, responseBytes };
+  return { api, hono, bare, responseBytes };
 }
 
 /** Sequential requests, so each latency is one request's own, not time spent queueing. */
@@ -375,6 +412,7 @@ async function main(): Promise<void> {
   const stages = await measureStages();
 
   const apiRps = median(hits.api.map((figures) => figures.rps));
+  const honoRps = median(hits.hono.map((figures) => figures.rps));
   const bareRps = median(hits.bare.map((figures) => figures.rps));
   const result = {
     hit_rps_ratio: round(apiRps / bareRps),
@@ -382,17 +420,21 @@ async function main(): Promise<void> {
     targets: { hit_rps_ratio_min: 0.6, miss_overhead_p99_ms_max: 2 },
     hit: {
       api_rps: apiRps,
+      hono_rps: honoRps,
       bare_rps: bareRps,
+      // Framework alone against bare: what Hono and its Node adapter cost before any API work.
+      hono_rps_ratio: round(honoRps / bareRps),
       // The least disturbed round of each: on a shared machine, the closest to an idle one.
       best_rps_ratio: round(
         Math.max(...hits.api.map((f) => f.rps)) / Math.max(...hits.bare.map((f) => f.rps)),
       ),
       api_server_cpu_us_per_request: median(hits.api.map((f) => f.server_cpu_us_per_request)),
+      hono_server_cpu_us_per_request: median(hits.hono.map((f) => f.server_cpu_us_per_request)),
       bare_server_cpu_us_per_request: median(hits.bare.map((f) => f.server_cpu_us_per_request)),
       api_p99_ms: median(hits.api.map((figures) => figures.p99_ms)),
       bare_p99_ms: median(hits.bare.map((figures) => figures.p99_ms)),
       response_bytes: hits.responseBytes,
-      rounds: { api: hits.api, bare: hits.bare },
+      rounds: { api: hits.api, hono: hits.hono, bare: hits.bare },
     },
     miss: { requests: MISS_REQUESTS, ...misses },
     breakdown: {
@@ -404,11 +446,12 @@ async function main(): Promise<void> {
     method: {
       load:
         `autocannon, ${CONNECTIONS} keep-alive connections, pipelining 1, 1 s warm-up then ` +
-        `${ROUND_SECONDS} s per round, ${ROUNDS} rounds alternating API and bare; medians`,
+        `${ROUND_SECONDS} s per round, ${ROUNDS} rounds of API, Hono alone, bare; medians`,
       api:
         'startApi in a child process: INFO access log to stdout, one API key, rate limit ' +
         'lifted, in-memory cache, engine answering in-process with zero engine time',
       bare: "node:http in a child process: reads the body, answers the API's own cache-hit bytes",
+      hono: 'Hono on @hono/node-server in a child process, one route answering the same bytes',
       miss:
         `${MISS_REQUESTS} distinct briefs one at a time over fetch keep-alive after 200 ` +
         'warm-up; overhead = latency - engine time reported - bare median latency',
