@@ -67,20 +67,28 @@ export interface ChannelPreset {
 const PLAIN: EditorialRules = {};
 const GOOGLE_TEXT: EditorialRules = { noRepeatedPunctuation: true, noGimmickyCaps: true };
 
+/** A field the platform refuses past its limit. */
+function hardLimit(label: string, limit: number, unit: LengthUnit, editorial = PLAIN): FieldSpec {
+  return { label, limit, unit, hard: true, editorial };
+}
+
+/** A field whose limit is a recommendation: longer text is cut off on screen, not refused. */
+function softLimit(label: string, limit: number, unit: LengthUnit): FieldSpec {
+  return { label, limit, unit, hard: false, editorial: PLAIN };
+}
+
 /** All presets by id. */
 export const CHANNELS: Readonly<Record<ChannelId, ChannelPreset>> = {
   google_search: {
     id: 'google_search',
     displayName: 'Google Ads responsive search ad',
     fields: {
-      headline: {
-        label: 'Headline',
-        limit: 30,
-        unit: 'width',
-        hard: true,
-        editorial: { ...GOOGLE_TEXT, noExclamation: true, noEmoji: true },
-      },
-      body: { label: 'Description', limit: 90, unit: 'width', hard: true, editorial: GOOGLE_TEXT },
+      headline: hardLimit('Headline', 30, 'width', {
+        ...GOOGLE_TEXT,
+        noExclamation: true,
+        noEmoji: true,
+      }),
+      body: hardLimit('Description', 90, 'width', GOOGLE_TEXT),
     },
     styleHint: 'Search ad: plain, specific, no exclamation marks in headlines.',
   },
@@ -88,9 +96,9 @@ export const CHANNELS: Readonly<Record<ChannelId, ChannelPreset>> = {
     id: 'meta_feed',
     displayName: 'Meta (Facebook/Instagram) feed ad',
     fields: {
-      body: { label: 'Primary text', limit: 125, unit: 'chars', hard: false, editorial: PLAIN },
-      headline: { label: 'Headline', limit: 40, unit: 'chars', hard: false, editorial: PLAIN },
-      cta: { label: 'Description', limit: 30, unit: 'chars', hard: false, editorial: PLAIN },
+      body: softLimit('Primary text', 125, 'chars'),
+      headline: softLimit('Headline', 40, 'chars'),
+      cta: softLimit('Description', 30, 'chars'),
     },
     styleHint: 'Feed ad: the first 125 characters show before "See more".',
   },
@@ -98,8 +106,8 @@ export const CHANNELS: Readonly<Record<ChannelId, ChannelPreset>> = {
     id: 'douyin_script',
     displayName: 'Douyin short-video script line',
     fields: {
-      headline: { label: '标题', limit: 55, unit: 'chars', hard: true, editorial: PLAIN },
-      body: { label: '口播', limit: 40, unit: 'chars', hard: false, editorial: PLAIN },
+      headline: hardLimit('标题', 55, 'chars'),
+      body: softLimit('口播', 40, 'chars'),
     },
     styleHint: 'One short spoken line, said aloud in a few seconds.',
   },
@@ -107,8 +115,8 @@ export const CHANNELS: Readonly<Record<ChannelId, ChannelPreset>> = {
     id: 'wechat_moments',
     displayName: 'WeChat Moments ad',
     fields: {
-      body: { label: '外层文案', limit: 40, unit: 'chars', hard: true, editorial: PLAIN },
-      cta: { label: '链接文字', limit: 10, unit: 'chars', hard: true, editorial: PLAIN },
+      body: hardLimit('外层文案', 40, 'chars'),
+      cta: hardLimit('链接文字', 10, 'chars'),
     },
     styleHint: 'A friend-like line in the Moments feed, no hard selling.',
   },
@@ -116,7 +124,7 @@ export const CHANNELS: Readonly<Record<ChannelId, ChannelPreset>> = {
     id: 'sms',
     displayName: 'SMS marketing message',
     fields: {
-      body: { label: 'Message', limit: 1, unit: 'sms_segments', hard: false, editorial: PLAIN },
+      body: softLimit('Message', 1, 'sms_segments'),
     },
     styleHint: 'One SMS: 70 characters with Chinese, 160 in plain GSM-7 Latin text.',
   },
@@ -124,8 +132,8 @@ export const CHANNELS: Readonly<Record<ChannelId, ChannelPreset>> = {
     id: 'email_subject',
     displayName: 'Email subject line',
     fields: {
-      headline: { label: 'Subject', limit: 60, unit: 'chars', hard: false, editorial: PLAIN },
-      body: { label: 'Preheader', limit: 100, unit: 'chars', hard: false, editorial: PLAIN },
+      headline: softLimit('Subject', 60, 'chars'),
+      body: softLimit('Preheader', 100, 'chars'),
     },
     styleHint: 'A subject line that reads whole on a phone (about 60 characters).',
   },
@@ -133,9 +141,9 @@ export const CHANNELS: Readonly<Record<ChannelId, ChannelPreset>> = {
     id: 'generic',
     displayName: 'Generic ad copy',
     fields: {
-      headline: { label: 'Headline', limit: 60, unit: 'chars', hard: false, editorial: PLAIN },
-      body: { label: 'Body', limit: 500, unit: 'chars', hard: false, editorial: PLAIN },
-      cta: { label: 'Call to action', limit: 20, unit: 'chars', hard: false, editorial: PLAIN },
+      headline: softLimit('Headline', 60, 'chars'),
+      body: softLimit('Body', 500, 'chars'),
+      cta: softLimit('Call to action', 20, 'chars'),
     },
     styleHint: 'General-purpose copy.',
   },
