@@ -26,5 +26,6 @@ export {
 } from './rule-schema.js';
 export type { RuleDefinition, RuleFile, RuleSpec } from './rule-schema.js';
 export { BUNDLED_RULES_DIR, LAYER_RULES_DIR, resolveRulesDir } from './rules-dir.js';
+export { complianceResultSchema, severitySchema, violationSchema } from './schemas.js';
 export type { BrandTerms, CheckOptions, ComplianceResult, Severity, Violation } from './types.js';
 export type { ChannelId, FieldName } from '../channels/index.js';

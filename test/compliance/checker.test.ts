@@ -4,6 +4,7 @@ import {
   blockTermsFor,
   checkText,
   checkTexts,
+  complianceResultSchema,
   type ComplianceResult,
 } from '../../layers/compliance/index.js';
 
@@ -346,6 +347,16 @@ describe('Function: checkText', () => {
       const result = checkText('Fresh tea!', { channel: 'google_search' });
       expect(result.violations).toEqual([]);
     });
+  });
+});
+
+describe('Schema: complianceResultSchema', () => {
+  it('accepts what checkText answers, offsets inside the text', () => {
+    const text = '全\u200B国第一，the best, 最🔥好';
+    const result = complianceResultSchema.parse(checkText(text));
+
+    expect(result.violations).toHaveLength(3);
+    for (const v of result.violations) expect(v.end).toBeLessThanOrEqual(text.length);
   });
 });
 
