@@ -70,6 +70,9 @@ const VOICE_ALIASES: Record<string, string> = {
 // Keys that would reach Object.prototype if copied naively.
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+// In a /u pattern a surrogate range matches only surrogates that are not part of a pair.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 /**
  * A free-text field: not blank (invisible characters do not count), at most `max` characters,
  * normalised (NFC, edges trimmed, space runs collapsed).
@@ -80,6 +83,10 @@ function textField(max: number) {
     .superRefine((value, ctx) => {
       if (isBlank(value)) {
         ctx.addIssue({ code: 'custom', message: 'must not be blank or only invisible characters' });
+        return;
+      }
+      if (LONE_SURROGATE.test(value)) {
+        ctx.addIssue({ code: 'custom', message: 'contains broken text (a lone UTF-16 surrogate)' });
         return;
       }
       const length = charLength(normaliseField(value));
@@ -109,7 +116,7 @@ function lengthOf(input: unknown): number | string {
  */
 export function integerField(min: number, max: number) {
   return z.preprocess(
-    (value) => (typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : value),
+    (value) => (typeof value === 'string' && /^[0-9]{1,15}$/.test(value) ? Number(value) : value),
     z
       .int({ error: 'must be an integer (a string is accepted only as plain digits, like "3")' })
       .min(min, { error: `must be at least ${min}` })
@@ -147,10 +154,15 @@ export const CanonicalBriefSchema = z.strictObject({
     .meta({ description: 'Selling points; also accepted as selling_points.' }),
   keywords: textList(BRIEF_LIMITS.keyword, BRIEF_LIMITS.keywords, 'keywords').optional(),
   audience: z
-    .union([
-      textField(BRIEF_LIMITS.audience),
-      textList(BRIEF_LIMITS.audience, BRIEF_LIMITS.audiences, 'audiences'),
-    ])
+    .union(
+      [
+        textField(BRIEF_LIMITS.audience),
+        textList(BRIEF_LIMITS.audience, BRIEF_LIMITS.audiences, 'audiences'),
+      ],
+      {
+        error: `must be a text, or a list of at most ${BRIEF_LIMITS.audiences} texts, each at most ${BRIEF_LIMITS.audience} characters`,
+      },
+    )
     .transform((value) => (Array.isArray(value) ? value : [value]))
     .optional()
     .meta({ description: 'Who the copy speaks to; also accepted as target_audience.' }),
@@ -167,7 +179,9 @@ export const CanonicalBriefSchema = z.strictObject({
     .meta({ description: 'Language of the copy; detected from the product when absent.' }),
   variants: integerField(1, BRIEF_LIMITS.variants).default(3),
   length: z
-    .union([z.enum(NAMED_LENGTHS), integerField(1, BRIEF_LIMITS.length)])
+    .union([z.enum(NAMED_LENGTHS), integerField(1, BRIEF_LIMITS.length)], {
+      error: `must be short, medium, long, or a whole number of characters from 1 to ${BRIEF_LIMITS.length}`,
+    })
     .optional()
     .meta({ description: 'Maximum characters per variant, or short / medium / long.' }),
   strategy: z.enum(STRATEGIES).default('structured'),
@@ -210,14 +224,15 @@ export type BriefParseResult =
  * if (parsed.success) console.log(parsed.data.product, parsed.data.language); // 冷泡乌龙 zh
  */
 export function parseBrief(raw: unknown): BriefParseResult {
-  const forbidden = findForbiddenKeys(raw, '');
+  const forbidden = findForbiddenKeys(raw);
   if (forbidden.length > 0) return { success: false, issues: forbidden };
 
   const sentNames = aliasesSent(raw);
   const conflicts = aliasConflicts(raw);
   if (conflicts.length > 0) return { success: false, issues: conflicts };
 
-  const result = BriefSchema.safeParse(raw);
+  // reportInput: tell a missing field ("is required") from one of the wrong type.
+  const result = BriefSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     return { success: false, issues: result.error.issues.map((i) => toFieldIssue(i, sentNames)) };
   }
@@ -269,17 +284,37 @@ function aliasConflicts(raw: unknown): FieldIssue[] {
   return issues;
 }
 
-function findForbiddenKeys(value: unknown, path: string): FieldIssue[] {
-  if (Array.isArray(value)) {
-    return value.flatMap((item, index) => findForbiddenKeys(item, `${path}[${index}]`));
-  }
-  if (value === null || typeof value !== 'object') return [];
+/** Deeper than any brief needs; deeper input is refused before anything walks it recursively. */
+const MAX_DEPTH = 8;
 
-  return Object.keys(value).flatMap((key) => {
-    const here = path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key)) return [{ path: here, message: 'is not an allowed field name' }];
-    return findForbiddenKeys((value as Record<string, unknown>)[key], here);
-  });
+/**
+ * Keys that would reach Object.prototype, and nesting deeper than a brief can be. Walks with an
+ * explicit stack, so a body of thousands of nested arrays cannot overflow the call stack.
+ */
+function findForbiddenKeys(root: unknown): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [
+    { value: root, path: '', depth: 0 },
+  ];
+
+  while (stack.length > 0) {
+    const { value, path, depth } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_DEPTH) {
+      return [{ path: path || '(body)', message: `is nested deeper than ${MAX_DEPTH} levels` }];
+    }
+
+    const entries = Array.isArray(value)
+      ? value.map((item, index) => [`${path}[${index}]`, item] as const)
+      : Object.keys(value).map((key) => {
+          const here = path ? `${path}.${key}` : key;
+          if (FORBIDDEN_KEYS.has(key))
+            issues.push({ path: here, message: 'is not an allowed field name' });
+          return [here, (value as Record<string, unknown>)[key]] as const;
+        });
+    for (const [here, child] of entries) stack.push({ value: child, path: here, depth: depth + 1 });
+  }
+  return issues;
 }
 
 function toFieldIssue(issue: z.core.$ZodIssue, sentNames: Map<string, string>): FieldIssue {
@@ -291,10 +326,21 @@ function toFieldIssue(issue: z.core.$ZodIssue, sentNames: Map<string, string>): 
     const names = issue.keys.map((k) => `"${k}"`).join(', ');
     return { path: path || '(body)', message: `unknown field ${names}` };
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return { path, message: 'is required' };
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return { path, message: 'is required' };
+    if (!path) return { path: '(body)', message: 'the body must be a JSON object' };
+    // A schema's own message (numbers explain the digits rule) beats zod's generic one.
+    if (!issue.message.startsWith('Invalid input')) return { path, message: issue.message };
+    return { path, message: `must be ${issue.expected} (got ${describeType(issue.input)})` };
   }
   return { path: path || '(body)', message: issue.message };
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 20))}`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
 
 /** `["features", 2]` as `features[2]`, the way a client reads a path. */

@@ -9,6 +9,7 @@ import {
   fits,
   type ChannelPreset,
   type FieldName,
+  type FieldSpec,
   type VariantFields,
 } from '../channels/index.js';
 import type { Brief } from './brief.js';
@@ -24,65 +25,130 @@ const NAMED_LENGTH_CHARS = {
 
 /** Rough characters per token of instruct models, before a generation tells us better. */
 const CHARS_PER_TOKEN = { zh: 1.2, en: 3.5 } as const;
-const TOKEN_BUDGET = { min: 8, max: 256 } as const;
+const TOKEN_BUDGET = { min: 8, max: 256, structuredMax: 512 } as const;
+/** Longest chain-of-thought reasoning a structured answer may carry before its copy. */
+const REASONING_CHARS = 200;
 
 const FIELD_WORDS = {
   zh: { headline: '标题', body: '正文', cta: '行动号召' },
-  en: { headline: 'Headline', body: 'Body', cta: 'CTA' },
+  en: { headline: 'headline', body: 'body', cta: 'call to action' },
 } as const;
 
+/** A field of the brief's channel and the characters it may hold. */
+export interface FieldBudget {
+  field: FieldName;
+  chars: number;
+}
+
 /**
- * The format instruction for the prompt: which labelled lines to write and how long each may be.
+ * The fields of the brief's channel and how many characters each may hold: the platform's
+ * limit in characters (a CJK character fills two width units), and for the main field the
+ * brief's own length, or a medium length where the platform only caps it loosely.
+ */
+export function fieldBudgets(brief: Brief): FieldBudget[] {
+  const preset = CHANNELS[brief.channel];
+  const main = mainField(preset);
+  const target = lengthTarget(brief);
+
+  return (Object.entries(preset.fields) as Array<[FieldName, FieldSpec]>).map(([field, spec]) => {
+    const limit = charsFor(spec.limit, spec.unit, brief.language);
+    if (field !== main) return { field, chars: limit };
+    const wanted = target ?? (spec.hard ? limit : NAMED_LENGTH_CHARS.medium[brief.language]);
+    return { field, chars: Math.min(limit, wanted) };
+  });
+}
+
+/**
+ * The JSON schema the engine constrains a candidate to when the channel has several fields
+ * (headline, body, call to action), with each field's length enforced while decoding. The
+ * `cot` strategy gets a leading `reasoning` field, which is never returned. Undefined for a
+ * single-field channel, which is written as plain text.
+ */
+export function outputSchema(brief: Brief): Record<string, unknown> | undefined {
+  const budgets = fieldBudgets(brief);
+  if (budgets.length < 2) return undefined;
+
+  const properties: Record<string, unknown> = {};
+  if (brief.strategy === 'cot')
+    properties.reasoning = { type: 'string', maxLength: REASONING_CHARS };
+  for (const { field, chars } of budgets) {
+    properties[field] = { type: 'string', minLength: 1, maxLength: chars };
+  }
+  return {
+    type: 'object',
+    properties,
+    required: Object.keys(properties),
+    additionalProperties: false,
+  };
+}
+
+/**
+ * The format instruction for the prompt: the JSON fields to fill, or the plain text to write,
+ * and how long each may be.
  *
  * @example
- * describeChannel(brief) // 'Channel: Google Ads responsive search ad. ... Headline: at most 30 ...'
+ * describeChannel(brief) // 'Channel: Google Ads responsive search ad. ... "headline" (at most 15 ...'
  */
 export function describeChannel(brief: Brief): string {
   const preset = CHANNELS[brief.channel];
   const zh = brief.language === 'zh';
-  const fields = Object.entries(preset.fields) as Array<
-    [FieldName, NonNullable<ChannelPreset['fields'][FieldName]>]
-  >;
-  const limits = fields.map(([field, spec]) => {
-    const label = FIELD_WORDS[brief.language][field];
-    const chars = charsFor(spec.limit, spec.unit, brief.language);
-    return zh ? `${label}：不超过${chars}字` : `${label}: at most ${chars} characters`;
-  });
-  const target = lengthTarget(brief);
-  const lengthLine =
-    target === undefined
-      ? ''
-      : zh
-        ? `全文不超过${target}字。`
-        : ` Keep the whole copy within ${target} characters.`;
+  const words = FIELD_WORDS[brief.language];
+  const budgets = fieldBudgets(brief);
+  const intro = zh
+    ? `投放渠道：${preset.displayName}。${preset.styleHint}`
+    : `Channel: ${preset.displayName}. ${preset.styleHint}`;
 
+  if (!outputSchema(brief)) {
+    const chars = budgets[0]?.chars ?? 0;
+    return zh ? `${intro}\n全文不超过${chars}字。` : `${intro}\nAt most ${chars} characters.`;
+  }
+
+  const fields = budgets.map(({ field, chars }) =>
+    zh
+      ? `"${field}"（${words[field]}，不超过${chars}字）`
+      : `"${field}" (${words[field]}, at most ${chars} characters)`,
+  );
+  const reasoning =
+    brief.strategy === 'cot' ? (zh ? '先写"reasoning"，再写' : '"reasoning" first, then ') : '';
   return zh
-    ? `投放渠道：${preset.displayName}。${preset.styleHint}\n请分行写出：${limits.join('；')}。${lengthLine}`
-    : `Channel: ${preset.displayName}. ${preset.styleHint}\nWrite these lines: ${limits.join('; ')}.${lengthLine}`;
+    ? `${intro}\n只输出一个JSON对象，字段：${reasoning}${fields.join('、')}。`
+    : `${intro}\nAnswer with one JSON object with the fields ${reasoning}${fields.join(', ')}.`;
 }
 
 /**
- * The `max_new_tokens` for one candidate: the characters the channel (or the brief's length)
- * allows, over characters per token.
+ * The `max_new_tokens` for one candidate: what its fields may hold over characters per token.
+ * A structured answer gets room for every field at its longest plus the JSON around them, so
+ * the grammar can always close it.
  * @param charsPerToken measured on an earlier candidate, when there was one
  */
 export function tokenBudget(
   brief: Brief,
   charsPerToken: number = CHARS_PER_TOKEN[brief.language],
 ): number {
-  const chars = lengthTarget(brief) ?? channelChars(brief);
+  const budgets = fieldBudgets(brief);
+  if (outputSchema(brief)) {
+    const reasoning = brief.strategy === 'cot' ? REASONING_CHARS : 0;
+    const chars = budgets.reduce((sum, budget) => sum + budget.chars, reasoning);
+    // Worst case a token per character (byte-level tokenizers spend more on rare CJK).
+    return Math.min(TOKEN_BUDGET.structuredMax, Math.ceil(chars * 1.3) + 24);
+  }
+
+  const chars = budgets[0]?.chars ?? NAMED_LENGTH_CHARS.medium[brief.language];
   const tokens = Math.ceil(chars / Math.max(0.25, charsPerToken));
   return Math.min(TOKEN_BUDGET.max, Math.max(TOKEN_BUDGET.min, tokens));
 }
 
 /**
  * Why `copy` does not fit the brief's channel or length, or undefined when it fits.
- * @returns `too_long`, or `missing_field: headline` when a channel needs a part the copy lacks
+ * @returns `too_long` when a field is over its platform limit or the main field over the
+ *   brief's length
  */
 export function fitsChannel(brief: Brief, copy: ExtractedCopy): string | undefined {
-  const fields = toChannelFields(CHANNELS[brief.channel], copy);
+  const preset = CHANNELS[brief.channel];
+  const fields = toChannelFields(preset, copy);
   const target = lengthTarget(brief);
-  if (target !== undefined && charLength(copy.text) > target) return 'too_long';
+  const main = fields[mainField(preset)] ?? '';
+  if (target !== undefined && charLength(main) > target) return 'too_long';
   return fits(brief.channel, fields).fits ? undefined : 'too_long';
 }
 
@@ -92,11 +158,11 @@ export function measureCopy(_brief: Brief, text: string): { chars: number; width
 }
 
 /**
- * Puts the copy's parts into the channel's fields. Unlabelled text is the channel's main field
- * (its body, or its headline when it has no body); parts the channel lacks join the body.
+ * Puts the copy's parts into the channel's fields. Unlabelled text is the channel's main field;
+ * parts the channel lacks join it.
  */
 function toChannelFields(preset: ChannelPreset, copy: ExtractedCopy): VariantFields {
-  const main: FieldName = preset.fields.body ? 'body' : 'headline';
+  const main = mainField(preset);
   const labelled = copy.headline !== undefined || copy.body !== undefined || copy.cta !== undefined;
   if (!labelled) return { [main]: copy.text };
 
@@ -112,22 +178,16 @@ function toChannelFields(preset: ChannelPreset, copy: ExtractedCopy): VariantFie
   return fields;
 }
 
+/** The field that carries the message: the body, or the headline where there is no body. */
+function mainField(preset: ChannelPreset): FieldName {
+  return preset.fields.body ? 'body' : 'headline';
+}
+
 function lengthTarget(brief: Brief): number | undefined {
   if (brief.length === undefined) return undefined;
   return typeof brief.length === 'number'
     ? brief.length
     : NAMED_LENGTH_CHARS[brief.length][brief.language];
-}
-
-function channelChars(brief: Brief): number {
-  const preset = CHANNELS[brief.channel];
-  const main = preset.fields.body ?? preset.fields.headline;
-  const total = Object.values(preset.fields).reduce(
-    (sum, spec) => sum + charsFor(spec.limit, spec.unit, brief.language),
-    0,
-  );
-  // A long optional body (generic: 500) should not make every answer that long by default.
-  return Math.min(total, main ? charsFor(main.limit, main.unit, brief.language) + 40 : total, 160);
 }
 
 function charsFor(limit: number, unit: string, language: Brief['language']): number {

@@ -14,7 +14,15 @@ export {
   type BriefParseResult,
   type FieldIssue,
 } from './brief.js';
-export { describeChannel, fitsChannel, measureCopy, tokenBudget } from './channel-format.js';
+export {
+  describeChannel,
+  fieldBudgets,
+  fitsChannel,
+  measureCopy,
+  outputSchema,
+  tokenBudget,
+  type FieldBudget,
+} from './channel-format.js';
 export { BriefRejectedError } from './errors.js';
 export { steer, type Steering } from './feedback.js';
 export { degradedAnswer, templateCopies } from './fallback.js';

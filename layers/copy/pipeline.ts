@@ -14,7 +14,7 @@ import {
 } from '../engine-client/index.js';
 import { newAnswerId, roundMs, type CopyResponse, type TokenListener } from './answer.js';
 import type { Brief, FieldIssue } from './brief.js';
-import { tokenBudget } from './channel-format.js';
+import { outputSchema, tokenBudget } from './channel-format.js';
 import { BriefRejectedError } from './errors.js';
 import { degradedAnswer } from './fallback.js';
 import { steer } from './feedback.js';
@@ -209,8 +209,10 @@ async function generateChecked(
     engineCalls: 0,
     engineMs: 0,
   };
+  const jsonSchema = outputSchema(brief);
   let maxNewTokens = tokenBudget(brief);
   let model = deps.engine.name;
+  let answeredBy = options.targetVariant;
 
   for (let attempt = 0; attempt < (deps.maxAttempts ?? 3) && session.missing() > 0; attempt += 1) {
     const request: EngineRequest = {
@@ -218,17 +220,22 @@ async function generateChecked(
       n: session.missing(),
       max_new_tokens: maxNewTokens,
       bad_words: [...bannedWords],
+      ...(jsonSchema && { json_schema: jsonSchema }),
       ...SAMPLING,
       ...(brief.seed !== undefined && { seed: brief.seed + attempt }),
     };
     const response = await callEngine(deps, request, options, attempt);
     model = response.model;
+    answeredBy = response.invoked_variant ?? answeredBy;
     addUsage(totals, response);
 
     for (const generation of response.generations) {
       const outcome = session.consider(generation.text);
       outcome.violations?.forEach((violation) => bannedWords.add(violation.term));
-      if (outcome.tooLong) maxNewTokens = shrinkBudget(maxNewTokens, generation.text, brief);
+      // A structured answer's fields are capped by its schema; only plain text needs a tighter budget.
+      if (outcome.tooLong && !jsonSchema) {
+        maxNewTokens = shrinkBudget(maxNewTokens, generation.text, brief);
+      }
     }
   }
 
@@ -236,7 +243,7 @@ async function generateChecked(
   return {
     id: newAnswerId(),
     model,
-    productionVariant: options.targetVariant ?? 'default',
+    productionVariant: answeredBy ?? 'default',
     cached: false,
     degraded: false,
     language: brief.language,

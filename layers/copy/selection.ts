@@ -6,7 +6,7 @@
 import { checkText, type Violation } from '../compliance/index.js';
 import type { CopyVariant, RejectedVariant } from './answer.js';
 import type { Brief } from './brief.js';
-import { fitsChannel, measureCopy, tokenBudget } from './channel-format.js';
+import { fitsChannel, measureCopy, outputSchema, tokenBudget } from './channel-format.js';
 import { extractCopy, isNearDuplicate } from './variants.js';
 
 /**
@@ -18,17 +18,21 @@ export class Selection {
   readonly accepted: CopyVariant[] = [];
   readonly rejected: RejectedVariant[] = [];
 
+  private readonly structured: boolean;
+
   constructor(
     private readonly brief: Brief,
     private readonly earlier: readonly string[],
-  ) {}
+  ) {
+    this.structured = outputSchema(brief) !== undefined;
+  }
 
   missing(): number {
     return this.brief.variants - this.accepted.length;
   }
 
   consider(raw: string): { violations?: Violation[]; tooLong?: boolean } {
-    const copy = extractCopy(raw, this.brief.strategy);
+    const copy = extractCopy(raw, this.brief.strategy, this.structured);
     if (typeof copy === 'string') return this.reject(raw, [copy]);
     if (this.missing() <= 0) return {};
 

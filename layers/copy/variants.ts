@@ -14,7 +14,7 @@ export interface ExtractedCopy {
 }
 
 /** Why a generation gave no usable copy. */
-export type ExtractionFailure = 'empty' | 'reasoning_without_final_copy';
+export type ExtractionFailure = 'empty' | 'reasoning_without_final_copy' | 'invalid_json';
 
 const FIELD_LABELS: Array<[keyof Omit<ExtractedCopy, 'text'>, RegExp]> = [
   ['headline', /^(?:标题|headline|title)\s*[:：]\s*/i],
@@ -31,15 +31,21 @@ const WRAPPING_QUOTES = /^["“”「『'‘]+|["“”」』'’]+$/gu;
 const UNPRINTABLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\uFFFD]/gu;
 
 /**
- * The copy in one raw generation, or why there is none.
+ * The copy in one raw generation, or why there is none. A structured generation is a JSON object
+ * with `headline`, `body` and `cta` (and `reasoning`, which is dropped); a plain one is text.
  *
  * @example
  * extractCopy('思路：通勤族怕吵\n最终文案：一戴就安静', 'cot') // { text: '一戴就安静' }
+ * extractCopy('{"headline":"冷泡上新","body":"0糖"}', 'structured', true)
+ * // { headline: '冷泡上新', body: '0糖', text: '冷泡上新\n0糖' }
  */
 export function extractCopy(
   raw: string,
   strategy: Brief['strategy'],
+  structured = false,
 ): ExtractedCopy | ExtractionFailure {
+  if (structured) return readJsonCopy(raw);
+
   const afterMarker = textAfterFinalMarker(raw);
   if (strategy === 'cot' && afterMarker === undefined) return 'reasoning_without_final_copy';
 
@@ -50,6 +56,27 @@ export function extractCopy(
     .filter((line) => line !== '' && !REASONING_LINE.test(line));
 
   const copy = readFields(lines);
+  return copy.text === '' ? 'empty' : copy;
+}
+
+function readJsonCopy(raw: string): ExtractedCopy | ExtractionFailure {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.trim());
+  } catch {
+    return 'invalid_json';
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'invalid_json';
+
+  const copy: ExtractedCopy = { text: '' };
+  for (const field of ['headline', 'body', 'cta'] as const) {
+    const value = (parsed as Record<string, unknown>)[field];
+    if (typeof value === 'string') {
+      const clean = cleanLine(value.replace(UNPRINTABLE, '').replace(/\s+/g, ' '));
+      if (clean) copy[field] = clean;
+    }
+  }
+  copy.text = [copy.headline, copy.body, copy.cta].filter(Boolean).join('\n');
   return copy.text === '' ? 'empty' : copy;
 }
 

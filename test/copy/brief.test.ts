@@ -134,6 +134,46 @@ describe('Function: parseBrief', () => {
     expect(issues.map((issue) => issue.message)).toContain('at most 10 features (got 20000)');
   });
 
+  it('tells a wrong type from a missing field', () => {
+    expect(issuesOf(parseBrief({ product: 12345 }))).toEqual([
+      { path: 'product', message: 'must be string (got number 12345)' },
+    ]);
+    expect(issuesOf(parseBrief({ ...B, variants: '' }))).toEqual([
+      {
+        path: 'variants',
+        message: 'must be an integer (a string is accepted only as plain digits, like "3")',
+      },
+    ]);
+    expect(issuesOf(parseBrief([]))).toEqual([
+      { path: '(body)', message: 'the body must be a JSON object' },
+    ]);
+  });
+
+  it('names what length and audience accept', () => {
+    expect(issuesOf(parseBrief({ ...B, length: 'tiny' }))[0]?.message).toBe(
+      'must be short, medium, long, or a whole number of characters from 1 to 1000',
+    );
+    expect(
+      issuesOf(parseBrief({ ...B, audience: ['a', 'b', 'c', 'd', 'e', 'f'] }))[0]?.message,
+    ).toContain('at most 5 texts');
+  });
+
+  it('reads a large number sent as digits by the same rule as a small one', () => {
+    expect(accepted(parseBrief({ ...B, seed: '2147483647' })).seed).toBe(2147483647);
+  });
+
+  it('refuses broken text with a lone surrogate', () => {
+    expect(issuesOf(parseBrief({ ...B, product: '冷泡\ud800乌龙' }))[0]).toEqual({
+      path: 'product',
+      message: 'contains broken text (a lone UTF-16 surrogate)',
+    });
+  });
+
+  it('answers a body nested thousands deep with an issue, not a stack overflow', () => {
+    const deep = JSON.parse(`{"product":"茶","brandVoice":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    expect(issuesOf(parseBrief(deep))[0]?.message).toBe('is nested deeper than 8 levels');
+  });
+
   it('refuses two names for one field', () => {
     expect(issuesOf(parseBrief({ ...B, product_name: '冷泡乌龙' }))).toEqual([
       { path: 'product_name', message: 'duplicates "product": send only one of them' },

@@ -53,7 +53,15 @@ function pipelineOver(engine: Engine) {
   });
 }
 
-const TEA = { brand: '山茶', product: '冷泡乌龙', features: ['0糖'], language: 'zh', variants: 2 };
+// SMS has a single field, so candidates are plain text; structured channels are tested below.
+const TEA = {
+  brand: '山茶',
+  product: '冷泡乌龙',
+  features: ['0糖'],
+  language: 'zh',
+  variants: 2,
+  channel: 'sms',
+};
 
 describe('Function: createCopyPipeline', () => {
   it('replaces a near-duplicate variant with a distinct one', async () => {
@@ -102,13 +110,45 @@ describe('Function: createCopyPipeline', () => {
     expect(engine.requests[0]?.bad_words).toEqual(expect.arrayContaining(['便宜', '国家级']));
   });
 
-  it('regenerates a variant that does not fit its channel with a smaller budget, never cutting it', async () => {
-    // Unlabelled copy is the description of a search ad, which holds 90 characters.
+  it('regenerates plain copy longer than the brief asks with a smaller budget, never cutting it', async () => {
     const long =
-      'Lightweight carbon-plated trail shoe built for fast weekend miles on rocky, root-covered ground';
+      'Lightweight carbon-plated trail shoe built for fast weekend miles on rocky ground';
     const engine = new ScriptedEngine([
       [long, 'Grip that holds on wet rock'],
       ['Fast trails, light feet'],
+    ]);
+    const shoe = {
+      product: 'Aero trail shoe',
+      language: 'en',
+      channel: 'sms',
+      length: 40,
+      variants: 2,
+    };
+
+    const answer = await pipelineOver(engine).generate(brief(shoe));
+
+    expect(answer.variants.map((v) => v.text)).toEqual([
+      'Grip that holds on wet rock',
+      'Fast trails, light feet',
+    ]);
+    expect(answer.rejected).toEqual([{ text: long, reasons: ['too_long'] }]);
+    expect(engine.requests[1]!.max_new_tokens!).toBeLessThan(engine.requests[0]!.max_new_tokens!);
+  });
+
+  it('asks a structured channel for JSON within its limits and reads headline and body', async () => {
+    const overLong = JSON.stringify({
+      headline: 'Trail shoe with a carbon plate for rocky ground',
+      body: 'x',
+    });
+    const engine = new ScriptedEngine([
+      [
+        JSON.stringify({
+          headline: 'Fast trails, light feet',
+          body: 'Carbon plate, grippy outsole.',
+        }),
+        overLong,
+      ],
+      [JSON.stringify({ headline: 'Grip on wet rock', body: 'Built for weekend trail runners.' })],
     ]);
     const shoe = {
       product: 'Aero trail shoe',
@@ -119,14 +159,34 @@ describe('Function: createCopyPipeline', () => {
 
     const answer = await pipelineOver(engine).generate(brief(shoe));
 
-    expect(answer.variants.map((v) => v.text)).toEqual([
-      'Grip that holds on wet rock',
-      'Fast trails, light feet',
+    const schema = engine.requests[0]?.json_schema as {
+      properties: Record<string, { maxLength: number }>;
+    };
+    expect(schema.properties.headline?.maxLength).toBe(30);
+    expect(schema.properties.body?.maxLength).toBe(90);
+    expect(answer.variants[0]).toMatchObject({
+      headline: 'Fast trails, light feet',
+      body: 'Carbon plate, grippy outsole.',
+      text: 'Fast trails, light feet\nCarbon plate, grippy outsole.',
+    });
+    expect(answer.rejected[0]?.reasons).toEqual(['too_long']);
+    for (const variant of answer.variants) {
+      expect(fits('google_search', { headline: variant.headline, body: variant.body }).fits).toBe(
+        true,
+      );
+    }
+  });
+
+  it('halves width-counted limits for Chinese copy (a CJK character fills two units)', async () => {
+    const engine = new ScriptedEngine([
+      [JSON.stringify({ headline: '冷泡乌龙上新', body: '0糖，冷萃12小时' })],
     ]);
-    for (const variant of answer.variants)
-      expect(fits('google_search', { body: variant.text }).fits).toBe(true);
-    expect(answer.rejected).toEqual([{ text: long, reasons: ['too_long'] }]);
-    expect(engine.requests[1]!.max_new_tokens!).toBeLessThan(engine.requests[0]!.max_new_tokens!);
+    await pipelineOver(engine).generate(brief({ ...TEA, channel: 'google_search', variants: 1 }));
+
+    const schema = engine.requests[0]?.json_schema as {
+      properties: Record<string, { maxLength: number }>;
+    };
+    expect(schema.properties.headline?.maxLength).toBe(15);
   });
 
   it("requires the brand's required terms in every variant", async () => {
@@ -148,7 +208,28 @@ describe('Function: createCopyPipeline', () => {
     expect(answer.rejected).toHaveLength(3);
   });
 
-  it('never leaks chain-of-thought reasoning into the copy', async () => {
+  it('drops the reasoning field of a structured chain-of-thought answer', async () => {
+    const engine = new ScriptedEngine([
+      [
+        JSON.stringify({
+          reasoning: '白领午后犯困',
+          body: '下午三点，来瓶0糖冷泡乌龙',
+          cta: '马上尝鲜',
+        }),
+      ],
+    ]);
+    const answer = await pipelineOver(engine).generate(
+      brief({ ...TEA, channel: 'wechat_moments', strategy: 'cot', variants: 1 }),
+    );
+
+    expect(answer.variants[0]?.text).toBe('下午三点，来瓶0糖冷泡乌龙\n马上尝鲜');
+    expect(JSON.stringify(answer)).not.toContain('白领午后犯困');
+    expect(
+      Object.keys((engine.requests[0]?.json_schema as { properties: object }).properties),
+    ).toEqual(['reasoning', 'body', 'cta']);
+  });
+
+  it('never leaks chain-of-thought reasoning into plain copy', async () => {
     const engine = new ScriptedEngine([
       [
         '思路：白领下午犯困，需要提神又不想喝糖。\n最终文案：下午三点，来瓶0糖冷泡乌龙',

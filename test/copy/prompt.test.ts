@@ -34,7 +34,7 @@ describe('Function: buildMessages', () => {
     expect(user).toContain('卖点：0糖、冷萃12小时');
     expect(user).toContain('WeChat Moments');
 
-    expect(buildMessages(en)[1]?.content).toContain('Headline: at most 30 characters');
+    expect(buildMessages(en)[1]?.content).toContain('"headline" (headline, at most 30 characters)');
   });
 
   it.each(STRATEGIES)('gives the %s strategy its own instruction in both languages', (strategy) => {
