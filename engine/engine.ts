@@ -130,6 +130,8 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 
   const app = createEngineApp(core);
   const server = await listen(app, options.host ?? '127.0.0.1', options.port ?? 8080);
+  // Longer than the load balancers' idle timeout in front of it, so they close first (no race).
+  (server as { keepAliveTimeout?: number }).keepAliveTimeout = 65_000;
   const address = server.address() as AddressInfo;
   const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
   if ((options.emfIntervalMs ?? 10_000) > 0) metrics.startEmf(options.emfIntervalMs);

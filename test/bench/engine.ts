@@ -41,6 +41,7 @@ const SYSTEM_PROMPT = [
 interface Measured {
   concurrency: number;
   requests: number;
+  failed_requests: number;
   completion_tokens: number;
   wall_s: number;
   tokens_per_s: number;
@@ -110,79 +111,91 @@ async function* sseData(response: Response): AsyncGenerator<{ event: string; dat
       end = buffer.indexOf('\n\n');
     }
   }
+  if (buffer.trim()) {
+    const event = /^event: (.*)$/m.exec(buffer)?.[1] ?? 'message';
+    const data = buffer.split('\n').filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6)).join('\n');
+    yield { event, data };
+  }
 }
 
-const SAMPLING = { temperature: 0.7, top_k: 40, top_p: 0.95, seed: 7 };
+const SAMPLING = { temperature: 0.7, top_k: 40, top_p: 0.95, min_p: 0.05, seed: 7 };
+
+interface StreamFigures { ttftMs: number; totalMs: number; tokens: number; cached: number;
+  prompt: number }
+
+/** POSTs a streamed request; `read` turns each event into figures, first text sets TTFT. */
+async function streamed(url: string, body: object,
+  read: (event: string, data: string, figures: StreamFigures) => boolean): Promise<StreamFigures> {
+  const started = performance.now();
+  const send = () => fetch(url, { method: 'POST',
+    headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  // A keep-alive socket the server closed while idle between rounds fails before any answer:
+  // that is the client's race, not the server's fault, so it is retried once.
+  const response = await send().catch(send);
+  const figures: StreamFigures = { ttftMs: 0, totalMs: 0, tokens: 0, cached: 0, prompt: 0 };
+
+  for await (const { event, data } of sseData(response)) {
+    const hasText = read(event, data, figures);
+    if (hasText && figures.ttftMs === 0) figures.ttftMs = performance.now() - started;
+  }
+
+  figures.totalMs = performance.now() - started;
+  return figures;
+}
 
 function engineTarget(url: string): Target {
   return {
     name: 'engine',
-    async send(text) {
-      const started = performance.now();
-      const response = await fetch(`${url}/invocations`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ messages: [{ role: 'system', content: SYSTEM_PROMPT },
-          { role: 'user', content: text }], max_new_tokens: NEW_TOKENS, ignore_eos: true,
-          stream: true, ...SAMPLING }),
-      });
-      let ttftMs = 0;
-      let tokens = 0;
-      let cached = 0;
-      let prompt = 0;
-      for await (const { event, data } of sseData(response)) {
-        if (event === 'token' && ttftMs === 0) ttftMs = performance.now() - started;
-        if (event === 'done') {
-          const done = JSON.parse(data);
-          tokens = done.usage.completion_tokens;
-          cached = done.usage.cached_prompt_tokens;
-          prompt = done.usage.prompt_tokens;
-        }
-        if (event === 'error') throw new Error(data);
+    send: (text) => streamed(`${url}/invocations`, { messages: [
+      { role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: text }],
+    max_new_tokens: NEW_TOKENS, ignore_eos: true, stream: true, ...SAMPLING },
+    (event, data, figures) => {
+      if (event === 'error') throw new Error(data);
+      if (event === 'done') {
+        const usage = JSON.parse(data).usage;
+        figures.tokens = usage.completion_tokens;
+        figures.cached = usage.cached_prompt_tokens;
+        figures.prompt = usage.prompt_tokens;
       }
-      return { ttftMs, totalMs: performance.now() - started, tokens, cached, prompt };
-    },
+      return event === 'token';
+    }),
   };
 }
 
-function llamaServerTarget(url: string, chatPrompt: (text: string) => number[]): Target {
+function llamaServerTarget(name: string, url: string,
+  promptTokens: (text: string) => number[]): Target {
   return {
-    name: 'llama-server',
-    async send(text) {
-      const started = performance.now();
-      const response = await fetch(`${url}/completion`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ prompt: chatPrompt(text), n_predict: NEW_TOKENS, ignore_eos: true,
-          cache_prompt: true, stream: true, ...SAMPLING }),
-      });
-      let ttftMs = 0;
-      let tokens = 0;
-      let cached = 0;
-      let prompt = 0;
-      for await (const { data } of sseData(response)) {
-        const chunk = JSON.parse(data);
-        if (ttftMs === 0 && chunk.content) ttftMs = performance.now() - started;
-        if (chunk.stop) {
-          tokens = chunk.tokens_predicted;
-          cached = chunk.timings?.cache_n ?? 0;
-          prompt = chunk.tokens_evaluated;
-        }
+    name,
+    send: (text) => streamed(`${url}/completion`, { prompt: promptTokens(text),
+      n_predict: NEW_TOKENS, ignore_eos: true, cache_prompt: true, stream: true, ...SAMPLING },
+    (_, data, figures) => {
+      const chunk = JSON.parse(data);
+      figures.tokens += chunk.stop ? 0 : (chunk.tokens?.length ?? 0);
+      if (chunk.stop) {
+        figures.tokens = chunk.tokens_predicted ?? figures.tokens;
+        figures.cached = chunk.timings?.cache_n ?? 0;
+        figures.prompt = chunk.tokens_evaluated;
       }
-      return { ttftMs, totalMs: performance.now() - started, tokens, cached, prompt };
-    },
+      return Boolean(chunk.content);
+    }),
   };
 }
 
 async function measure(target: Target, concurrency: number): Promise<Measured> {
   const results: Array<Awaited<ReturnType<Target['send']>>> = [];
+  const failures: string[] = [];
   let next = 0;
   const started = performance.now();
 
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < REQUESTS) {
       const i = next++;
-      results.push(await target.send(brief(i)));
+      try {
+        results.push(await target.send(brief(i)));
+      } catch (error) {
+        failures.push(String((error as Error).cause ?? error));
+      }
     }
   }));
 
@@ -193,9 +206,11 @@ async function measure(target: Target, concurrency: number): Promise<Measured> {
   const decodeRates = results.filter((r) => r.tokens > 1)
     .map((r) => (r.tokens - 1) / ((r.totalMs - r.ttftMs) / 1000));
 
+  if (failures.length > 0) console.error(target.name, 'failed requests:', failures.slice(0, 3));
   return {
     concurrency,
     requests: results.length,
+    failed_requests: failures.length,
     completion_tokens: tokens,
     wall_s: Math.round(wallS * 1000) / 1000,
     tokens_per_s: Math.round(tokens / wallS),
@@ -206,14 +221,50 @@ async function measure(target: Target, concurrency: number): Promise<Measured> {
   };
 }
 
-async function runAll(target: Target): Promise<Measured[]> {
-  // One warm-up request so model pages and the shared prefix are in place for both systems.
-  await target.send(brief(9999));
-  const figures: Measured[] = [];
+const ROUNDS = 3;
+
+/**
+ * Single-stream decoding as llama-bench's tg128 measures it: one request at a time, greedy,
+ * 128 new tokens; the rate counts tokens after the first over the time after the first.
+ */
+async function singleStreamDecode(url: string): Promise<number> {
+  const rates: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    const figures = await streamed(`${url}/invocations`, { prompt: brief(i), max_new_tokens: 128,
+      temperature: 0, ignore_eos: true, stream: true }, (event, data, f) => {
+      if (event === 'done') f.tokens = JSON.parse(data).usage.completion_tokens;
+      return event === 'token';
+    });
+    rates.push((figures.tokens - 1) / ((figures.totalMs - figures.ttftMs) / 1000));
+  }
+  return Math.round(median(rates));
+}
+
+function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+/**
+ * Measures every target at every concurrency, the targets taking turns round after round, so
+ * that drift of a shared machine hits both alike; each figure is the round with median speed.
+ */
+async function runAll(targets: Target[]): Promise<Map<string, Measured[]>> {
+  // One warm-up request each, so model pages and the shared prefix are in place for all.
+  for (const target of targets) await target.send(brief(9999));
+
+  const figures = new Map<string, Measured[]>(targets.map((t) => [t.name, []]));
   for (const concurrency of CONCURRENCY) {
-    const measured = await measure(target, concurrency);
-    console.log(target.name, JSON.stringify(measured));
-    figures.push(measured);
+    const rounds = new Map<string, Measured[]>(targets.map((t) => [t.name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of targets) rounds.get(target.name)?.push(await measure(target, concurrency));
+    }
+    for (const target of targets) {
+      const all = rounds.get(target.name) ?? [];
+      const middle = median(all.map((m) => m.tokens_per_s));
+      const chosen = all.find((m) => m.tokens_per_s === middle) as Measured;
+      console.log(target.name, JSON.stringify(chosen));
+      figures.get(target.name)?.push(chosen);
+    }
   }
   return figures;
 }
@@ -237,10 +288,15 @@ async function startEngineProcess(modelPath: string, threads: number | undefined
   });
   let log = '';
   child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') {
+      console.error(`engine exited (${code ?? signal}):\n${log.slice(-3000)}`);
+    }
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/ping`, child);
-  const chosen = /"threads chosen by measuring".*?"threads":(\d+)/.exec(log)?.[1];
-  return { child, url, threads: threads ?? Number(chosen ?? 1) };
+  const layout = /"layout chosen".*?"lanes":(\d+),"threads":(\d+)/.exec(log);
+  return { child, url, lanes: Number(layout?.[1] ?? 1), threads: Number(layout?.[2] ?? 1) };
 }
 
 /** The prompt tokens the engine renders for a brief, so llama-server gets identical ones. */
@@ -266,18 +322,20 @@ async function renderedPrompt(modelPath: string): Promise<(text: string) => numb
   return (text) => briefs.get(text) ?? [];
 }
 
-async function llamaServerFigures(bin: string, modelPath: string, threads: number) {
+async function startLlamaServer(bin: string, modelPath: string, threads: number) {
   const port = await freePort();
   const child = spawn(bin, ['-m', modelPath, '-t', String(threads), '-tb', String(threads),
     '-np', String(SLOTS), '-c', String(SLOTS * CONTEXT_PER_SLOT), '--host', '127.0.0.1',
-    '--port', String(port), '--no-webui'], { stdio: ['ignore', 'ignore', 'ignore'] });
+    '--port', String(port), '--no-webui'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') console.error(`llama-server exited (${code ?? signal}):\n${log}`);
+  });
   const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitReady(`${url}/health`, child);
-    return await runAll(llamaServerTarget(url, await renderedPrompt(modelPath)));
-  } finally {
-    await stop(child);
-  }
+  await waitReady(`${url}/health`, child);
+  const name = `llama-server ${threads} threads`;
+  return { child, target: llamaServerTarget(name, url, await renderedPrompt(modelPath)) };
 }
 
 function llamaBenchFigure(bin: string, modelPath: string, threads: number): number {
@@ -292,42 +350,56 @@ async function main(): Promise<void> {
   const threadsEnv = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
 
   const engine = await startEngineProcess(modelPath, threadsEnv);
-  let engineFigures: Measured[];
+  const serverBin = process.env.LLAMA_SERVER_BIN;
+  // llama-server runs with the engine's threads per decode (BENCH_SERVER_THREADS overrides; on a
+  // busy 2-core machine 2 threads made it about 50 times slower); with several values the ratio
+  // is taken against the fastest.
+  const serverThreads = process.env.BENCH_SERVER_THREADS?.split(',').map(Number) ??
+    [engine.threads];
+  const servers = [];
+  for (const threads of serverBin ? serverThreads : []) {
+    servers.push(await startLlamaServer(serverBin as string, modelPath, threads));
+  }
+
+  let figures: Map<string, Measured[]>;
+  let singleStream: number;
   try {
-    engineFigures = await runAll(engineTarget(engine.url));
+    figures = await runAll([engineTarget(engine.url), ...servers.map((server) => server.target)]);
+    singleStream = await singleStreamDecode(engine.url);
   } finally {
     await stop(engine.child);
+    for (const server of servers) await stop(server.child);
   }
+  const engineFigures = figures.get('engine') ?? [];
 
   const output: Record<string, unknown> = {
     model: modelPath,
     threads: engine.threads,
+    lanes: engine.lanes,
     slots: SLOTS,
     workload: { requests: REQUESTS, new_tokens: NEW_TOKENS, sampling: SAMPLING,
-      system_prompt_chars: SYSTEM_PROMPT.length },
+      system_prompt_chars: SYSTEM_PROMPT.length, rounds: ROUNDS },
     measured_at: new Date().toISOString(),
     engine: engineFigures,
+    single_stream_greedy_decode_tokens_per_s: singleStream,
   };
 
-  const serverBin = process.env.LLAMA_SERVER_BIN;
-  if (serverBin) {
-    const server = await llamaServerFigures(serverBin, modelPath, engine.threads);
-    output.llama_server = server;
-    const at8 = (figures: Measured[]) => figures.find((m) => m.concurrency === 8)?.tokens_per_s;
-    const ours = at8(engineFigures);
-    const theirs = at8(server);
-    if (ours && theirs) output.ratio_tokens_per_s = Math.round((ours / theirs) * 100) / 100;
+  const at8 = (list: Measured[]) => list.find((m) => m.concurrency === 8)?.tokens_per_s ?? 0;
+  let bestServer = 0;
+  for (const server of servers) {
+    const serverFigures = figures.get(server.target.name) ?? [];
+    output[server.target.name.replaceAll(' ', '_').replaceAll('-', '_')] = serverFigures;
+    bestServer = Math.max(bestServer, at8(serverFigures));
+  }
+  if (bestServer > 0) {
+    output.llama_server_best_tokens_per_s_at_8 = bestServer;
+    output.ratio_tokens_per_s = Math.round((at8(engineFigures) / bestServer) * 100) / 100;
   }
 
   const benchBin = process.env.LLAMA_BENCH_BIN;
   if (benchBin) {
     const reference = llamaBenchFigure(benchBin, modelPath, engine.threads);
-    const single = engineFigures.find((m) => m.concurrency === 1);
-    output.llama_bench_tg_tokens_per_s = reference;
-    if (single) {
-      output.single_stream_ratio = Math.round(
-        (single.decode_tokens_per_s_per_stream / reference) * 100) / 100;
-    }
+    output.single_stream_ratio = Math.round((singleStream / reference) * 100) / 100;
   }
 
   const file = resolve('test/bench/results/engine.json');
