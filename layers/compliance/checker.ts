@@ -118,6 +118,9 @@ export class Checker {
    * @example checker.check('全国销量第一').passed // false
    */
   check(text: string, options: CheckOptions = {}): ComplianceResult {
+    if (typeof text !== 'string') {
+      throw new TypeError(`compliance check expects a string, got ${typeof text}`);
+    }
     const scan = this.fold(text);
     const zh = options.language === 'zh' || scan.folded.hasCjk;
 

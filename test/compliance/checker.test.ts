@@ -360,6 +360,18 @@ describe('Schema: complianceResultSchema', () => {
   });
 });
 
+describe('Input', () => {
+  it('fails with a TypeError that names what it got when the text is not a string', () => {
+    expect(() => checkText(undefined as unknown as string)).toThrow(
+      'compliance check expects a string, got undefined',
+    );
+  });
+
+  it('answers an empty text with a pass', () => {
+    expect(checkText('')).toEqual({ passed: true, violations: [] });
+  });
+});
+
 describe('Function: checkTexts', () => {
   it('answers one result per text, in order', () => {
     const results = checkTexts(['最近上新', '最好喝', 'best tea']);
