@@ -32,6 +32,15 @@ export interface ApiDeps extends CopiesDeps, HealthDeps {
   rateLimit?: RateLimitOptions;
 }
 
+/** Each route and its methods, for a 405 with `Allow` when the path is right but the method not. */
+const ROUTE_METHODS: Array<[RegExp, string]> = [
+  [/^\/v1\/copies$/, 'POST'],
+  [/^\/v1\/sessions\/[^/]+\/rewrite$/, 'POST'],
+  [/^\/v1\/compliance\/check$/, 'POST'],
+  [/^\/v1\/(health|ready)$/, 'GET'],
+  [/^\/(openapi\.json|docs)$/, 'GET'],
+];
+
 /** Routes that need no key and are never rate limited: probes and documentation. */
 const OPEN_PATHS = ['/v1/health', '/v1/ready', '/openapi.json', '/docs'];
 
@@ -62,9 +71,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.route('/', complianceRoutes());
   docsRoutes(app);
 
-  app.notFound((c) =>
-    problemResponse(c, new ProblemError('not_found', `no route for ${c.req.path}`)),
-  );
+  app.notFound((c) => {
+    const allowed = ROUTE_METHODS.find(([pattern]) => pattern.test(c.req.path))?.[1];
+    if (allowed) {
+      const problem = new ProblemError('method_not_allowed', `${c.req.path} answers ${allowed}`);
+      const response = problemResponse(c, problem);
+      response.headers.set('allow', allowed);
+      return response;
+    }
+    return problemResponse(c, new ProblemError('not_found', `no route for ${c.req.path}`));
+  });
   app.onError((error, c) => {
     const problem = toProblem(error);
     deps.metrics?.recordProblem(problem.status);

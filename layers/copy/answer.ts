@@ -34,6 +34,10 @@ export type CopyResponse = {
   language: Brief['language'];
   channel: Brief['channel'];
   strategy: Brief['strategy'];
+  /** How many variants the brief asked for. */
+  requested: number;
+  /** True when fewer variants than requested passed every check within the attempt budget. */
+  incomplete: boolean;
   variants: CopyVariant[];
   rejected: RejectedVariant[];
   usage: {

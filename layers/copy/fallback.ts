@@ -67,6 +67,8 @@ export function degradedAnswer(brief: Brief, productionVariant: string): CopyRes
     language: brief.language,
     channel: brief.channel,
     strategy: brief.strategy,
+    requested: brief.variants,
+    incomplete: variants.length < brief.variants,
     variants,
     rejected: [],
     usage: { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, engineCalls: 0 },

@@ -33,6 +33,7 @@ export {
   type TokenListener,
 } from './answer.js';
 export {
+  assertLawfulBrief,
   createCopyPipeline,
   type CopyPipeline,
   type CopyPipelineDeps,
@@ -41,4 +42,11 @@ export {
 } from './pipeline.js';
 export { buildMessages, FINAL_MARKER, type ChatMessage, type RewriteContext } from './prompt.js';
 export { charLength, hasCjk, isBlank, normaliseField } from './text.js';
-export { extractCopy, isNearDuplicate, similarity, type ExtractedCopy } from './variants.js';
+export { HOLD_BACK_CHARS, StreamGuard } from './stream-guard.js';
+export {
+  extractCopy,
+  isNearDuplicate,
+  similarity,
+  stripUnprintable,
+  type ExtractedCopy,
+} from './variants.js';

@@ -20,6 +20,7 @@ import { degradedAnswer } from './fallback.js';
 import { steer } from './feedback.js';
 import { buildMessages, type RewriteContext } from './prompt.js';
 import { Selection, shrinkBudget } from './selection.js';
+import { StreamGuard } from './stream-guard.js';
 
 /** Per-call options of {@link CopyPipeline.generate}. */
 export interface GenerateOptions {
@@ -61,7 +62,9 @@ export interface CopyPipeline {
 }
 
 // Bump when prompts or post-processing change, so old cached answers are not served.
-const CACHE_NAMESPACE = 'copy:v1';
+const CACHE_NAMESPACE = 'copy:v2';
+/** Candidates the engine writes per call at most (its `n` limit). */
+const ENGINE_MAX_CANDIDATES = 8;
 const SAMPLING = { temperature: 0.9, top_p: 0.95, repetition_penalty: 1.1 } as const;
 
 /**
@@ -77,7 +80,7 @@ export function createCopyPipeline(deps: CopyPipelineDeps): CopyPipeline {
   return {
     async generate(brief, options = {}) {
       const started = performance.now();
-      rejectUnlawfulBrief(brief);
+      assertLawfulBrief(brief);
 
       if (options.rewrite) {
         const { feedback, earlierVariants } = options.rewrite;
@@ -104,7 +107,9 @@ export function createCopyPipeline(deps: CopyPipelineDeps): CopyPipeline {
       });
 
       const answer = value as unknown as CopyResponse;
-      return finish({ ...answer, id: newAnswerId(), cached }, brief, started);
+      // A hit costs no engine work; its usage says so rather than repeating the first request's.
+      const usage = cached ? NO_USAGE : answer.usage;
+      return finish({ ...answer, id: newAnswerId(), cached, usage }, brief, started);
     },
   };
 }
@@ -119,11 +124,13 @@ function finish(answer: CopyResponse, brief: Brief, started: number): CopyRespon
   };
 }
 
+const NO_USAGE = { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, engineCalls: 0 };
+
 /** Only complete, engine-made, lawful answers are worth serving again (case 23). */
 function isStorable(answer: CopyResponse): boolean {
   return (
     !answer.degraded &&
-    answer.variants.length > 0 &&
+    !answer.incomplete &&
     answer.variants.every((variant) => variant.compliance.passed)
   );
 }
@@ -134,8 +141,12 @@ function cacheableBrief(brief: Brief): Omit<Brief, 'id' | 'sessionId'> {
   return rest;
 }
 
-/** A 422 when the brief's own keywords, selling points or required terms are unlawful. */
-function rejectUnlawfulBrief(brief: Brief): void {
+/**
+ * Throws {@link BriefRejectedError} (a 422) when the brief's own keywords, selling points or
+ * required terms are unlawful. The pipeline runs it first; a streaming route runs it before it
+ * opens its stream, so the refusal is a plain 422.
+ */
+export function assertLawfulBrief(brief: Brief): void {
   const fields: Array<[string, string[] | undefined]> = [
     ['keywords', brief.keywords],
     ['features', brief.features],
@@ -214,25 +225,30 @@ async function generateChecked(
   let model = deps.engine.name;
   let answeredBy = options.targetVariant;
 
-  for (let attempt = 0; attempt < (deps.maxAttempts ?? 3) && session.missing() > 0; attempt += 1) {
+  const guard = options.onToken && new StreamGuard(brief, options.onToken);
+  // Ten variants take two calls of at most eight candidates before any regeneration.
+  const calls = (deps.maxAttempts ?? 3) + Math.ceil(brief.variants / ENGINE_MAX_CANDIDATES) - 1;
+
+  for (let attempt = 0; attempt < calls && session.missing() > 0; attempt += 1) {
     const request: EngineRequest = {
       messages,
-      n: session.missing(),
+      n: Math.min(session.missing(), ENGINE_MAX_CANDIDATES),
       max_new_tokens: maxNewTokens,
       bad_words: [...bannedWords],
       ...(jsonSchema && { json_schema: jsonSchema }),
       ...SAMPLING,
       ...(brief.seed !== undefined && { seed: brief.seed + attempt }),
     };
-    const response = await callEngine(deps, request, options, attempt);
+    const response = await callEngine(deps, request, options, attempt, guard);
     model = response.model;
     answeredBy = response.invoked_variant ?? answeredBy;
     addUsage(totals, response);
 
     for (const generation of response.generations) {
       const outcome = session.consider(generation.text);
+      guard?.finish(attempt, generation.index, outcome.accepted);
       outcome.violations?.forEach((violation) => bannedWords.add(violation.term));
-      // A structured answer's fields are capped by its schema; only plain text needs a tighter budget.
+      // Structured fields are capped by their schema; only plain text needs a tighter budget.
       if (outcome.tooLong && !jsonSchema) {
         maxNewTokens = shrinkBudget(maxNewTokens, generation.text, brief);
       }
@@ -249,6 +265,8 @@ async function generateChecked(
     language: brief.language,
     channel: brief.channel,
     strategy: brief.strategy,
+    requested: brief.variants,
+    incomplete: session.missing() > 0,
     variants: session.accepted,
     rejected: session.rejected,
     usage,
@@ -261,6 +279,7 @@ async function callEngine(
   request: EngineRequest,
   options: GenerateOptions,
   attempt: number,
+  guard: StreamGuard | undefined,
 ): Promise<EngineResponse> {
   const callOptions = {
     deadlineMs: deps.engineDeadlineMs ?? 30_000,
@@ -268,11 +287,11 @@ async function callEngine(
     ...(options.requestId && { requestId: options.requestId }),
     ...(options.targetVariant && { targetVariant: options.targetVariant }),
   };
-  if (!options.onToken) return deps.engine.generate(request, callOptions);
+  if (!guard) return deps.engine.generate(request, callOptions);
 
   for await (const event of deps.engine.stream(request, callOptions)) {
     if (event.type === 'done') return event.response;
-    options.onToken({ attempt, candidate: event.index, text: event.text });
+    guard.push(attempt, event.index, event.text);
   }
   throw new EngineError(502, 'stream_ended', 'the engine stream ended without a final answer');
 }

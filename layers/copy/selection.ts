@@ -31,10 +31,10 @@ export class Selection {
     return this.brief.variants - this.accepted.length;
   }
 
-  consider(raw: string): { violations?: Violation[]; tooLong?: boolean } {
+  consider(raw: string): { accepted: boolean; violations?: Violation[]; tooLong?: boolean } {
     const copy = extractCopy(raw, this.brief.strategy, this.structured);
     if (typeof copy === 'string') return this.reject(raw, [copy]);
-    if (this.missing() <= 0) return {};
+    if (this.missing() <= 0) return { accepted: false };
 
     const compliance = checkText(copy.text, {
       language: this.brief.language,
@@ -59,7 +59,7 @@ export class Selection {
         reasons,
         ...(blocking.length > 0 && { violations: blocking }),
       });
-      return { violations: blocking, tooLong: unfit === 'too_long' };
+      return { accepted: false, violations: blocking, tooLong: unfit === 'too_long' };
     }
 
     this.accepted.push({
@@ -68,12 +68,12 @@ export class Selection {
       length: measureCopy(this.brief, copy.text),
       compliance,
     });
-    return {};
+    return { accepted: true };
   }
 
-  private reject(text: string, reasons: string[]): Record<string, never> {
+  private reject(text: string, reasons: string[]): { accepted: false } {
     this.rejected.push({ text, reasons });
-    return {};
+    return { accepted: false };
   }
 }
 

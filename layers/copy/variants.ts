@@ -27,8 +27,14 @@ const REASONING_LINE = /^(?:思路|分析|reasoning|analysis|thoughts?)\s*[:：]
 const FINAL_MARKERS = /(?:最终文案|final copy)\s*[:：]/i;
 const LIST_MARK = /^\s*(?:\d{1,2}\s*[.、)）:]|[-*•·])\s*/u;
 const WRAPPING_QUOTES = /^["“”「『'‘]+|["“”」』'’]+$/gu;
-// Control characters and U+FFFD (a broken byte sequence) are never part of publishable copy.
-const UNPRINTABLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\uFFFD]/gu;
+// Control characters, U+FFFD (a broken byte sequence), unassigned and private-use code points
+// are never part of publishable copy; tabs become spaces.
+const UNPRINTABLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\uFFFD\p{Cn}\p{Co}]/gu;
+
+/** `text` without characters that never belong in copy, tabs turned into spaces. */
+export function stripUnprintable(text: string): string {
+  return text.replace(/\t/g, ' ').replace(UNPRINTABLE, '');
+}
 
 /**
  * The copy in one raw generation, or why there is none. A structured generation is a JSON object
@@ -49,8 +55,7 @@ export function extractCopy(
   const afterMarker = textAfterFinalMarker(raw);
   if (strategy === 'cot' && afterMarker === undefined) return 'reasoning_without_final_copy';
 
-  const lines = (afterMarker ?? raw)
-    .replace(UNPRINTABLE, '')
+  const lines = stripUnprintable(afterMarker ?? raw)
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !REASONING_LINE.test(line));
@@ -72,7 +77,7 @@ function readJsonCopy(raw: string): ExtractedCopy | ExtractionFailure {
   for (const field of ['headline', 'body', 'cta'] as const) {
     const value = (parsed as Record<string, unknown>)[field];
     if (typeof value === 'string') {
-      const clean = cleanLine(value.replace(UNPRINTABLE, '').replace(/\s+/g, ' '));
+      const clean = cleanLine(stripUnprintable(value).replace(/\s+/g, ' '));
       if (clean) copy[field] = clean;
     }
   }

@@ -86,6 +86,21 @@ describe('Compliance on the way in and out', () => {
     expect(api.engine.calls).toBe(0);
   });
 
+  it('refuses an unlawful brief with a plain 422 when a stream was asked for', async () => {
+    const api = apiOver(engine.url);
+    const response = await postJson(
+      api.app,
+      '/v1/copies',
+      { ...B, features: ['全国第一'] },
+      {
+        accept: 'text/event-stream',
+      },
+    );
+
+    expect(response.status).toBe(422);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+
   it('keeps control tokens in user fields as text and returns no unlawful claim (case 17)', async () => {
     const api = apiOver(engine.url);
     const injected = [

@@ -128,6 +128,12 @@ describe('POST /v1/copies: bad input', () => {
     expect(response.status).toBe(400);
   });
 
+  it('returns 405 with Allow for a known path and the wrong method', async () => {
+    const response = await app.request('/v1/copies');
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+  });
+
   it('returns 404 as a problem for unknown routes', async () => {
     const response = await app.request('/v1/nothing');
     expect(response.status).toBe(404);

@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 
 import { MemoryCacheStore, ReadThroughCache } from '../../layers/cache/index.js';
 import { fits } from '../../layers/channels/index.js';
-import { createCopyPipeline, parseBrief, type Brief } from '../../layers/copy/index.js';
+import {
+  createCopyPipeline,
+  parseBrief,
+  StreamGuard,
+  type Brief,
+} from '../../layers/copy/index.js';
 import type { Engine, EngineRequest, EngineResponse } from '../../layers/engine-client/index.js';
 
 /** Answers each call with the next round of texts, and keeps the requests it was sent. */
@@ -245,5 +250,76 @@ describe('Function: createCopyPipeline', () => {
       '冷萃12小时，办公室里的清爽',
     ]);
     expect(answer.rejected[0]?.reasons).toEqual(['reasoning_without_final_copy']);
+  });
+});
+
+describe('Class: StreamGuard', () => {
+  it('never releases a claim written over several tokens (case 19)', () => {
+    const shown: string[] = [];
+    const guard = new StreamGuard(brief(TEA), (token) => shown.push(token.text));
+
+    for (const piece of ['本品', '全国第', '一', '，好喝']) guard.push(0, 0, piece);
+    guard.finish(0, 0, false);
+
+    expect(shown.join('')).not.toContain('第');
+  });
+
+  it('releases a passing candidate whole, without control characters', () => {
+    const shown: string[] = [];
+    const guard = new StreamGuard(brief(TEA), (token) => shown.push(token.text));
+    const pieces = ['冷萃12小时，', '一口\u0002清爽，', '办公室午后的', '一瓶好茶'.repeat(10)];
+
+    for (const piece of pieces) guard.push(0, 0, piece);
+    const beforeFinish = shown.join('');
+    guard.finish(0, 0, true);
+
+    expect(beforeFinish.length).toBeLessThan(shown.join('').length);
+    expect(shown.join('')).toBe(pieces.join('').replace('\u0002', ''));
+  });
+});
+
+describe('Answers', () => {
+  it('splits ten variants over engine calls of at most eight candidates', async () => {
+    const texts = Array.from(
+      { length: 10 },
+      (_, i) => `第${i + 2}款口味：${'清爽甘甜醇厚回甘'.slice(i % 4)}${i}`,
+    );
+    const engine = new ScriptedEngine([texts.slice(0, 8), texts.slice(8)]);
+
+    const answer = await pipelineOver(engine).generate(brief({ ...TEA, variants: 10 }));
+
+    expect(engine.requests.map((request) => request.n)).toEqual([8, 2]);
+    expect(answer.variants).toHaveLength(10);
+    expect(answer.incomplete).toBe(false);
+  });
+
+  it('flags an answer with fewer variants than asked, and never caches it', async () => {
+    const engine = new ScriptedEngine([
+      ['全国第一'],
+      ['史无前例'],
+      ['国家级'],
+      ['一口清爽', '冷萃12小时'],
+    ]);
+    const pipeline = pipelineOver(engine);
+    const first = await pipeline.generate(brief({ ...TEA, variants: 1 }));
+    const second = await pipeline.generate(brief({ ...TEA, variants: 1 }));
+
+    expect(first).toMatchObject({ requested: 1, incomplete: true, variants: [] });
+    expect(second.cached).toBe(false);
+  });
+
+  it('reports no engine usage on a cache hit', async () => {
+    const engine = new ScriptedEngine([['一口清爽', '冷萃12小时，办公室午后']]);
+    const pipeline = pipelineOver(engine);
+    await pipeline.generate(brief(TEA));
+    const hit = await pipeline.generate(brief(TEA));
+
+    expect(hit.cached).toBe(true);
+    expect(hit.usage).toEqual({
+      promptTokens: 0,
+      cachedPromptTokens: 0,
+      completionTokens: 0,
+      engineCalls: 0,
+    });
   });
 });

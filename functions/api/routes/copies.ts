@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 
 import {
+  assertLawfulBrief,
   BriefSchema,
   parseBrief,
   type Brief,
@@ -63,7 +64,11 @@ export function copiesRoutes(deps: CopiesDeps): OpenAPIHono<ApiEnv> {
       ...(targetVariant && { targetVariant }),
     };
 
-    if (wantsEventStream(c)) return streamCopies(c, deps, brief, options);
+    if (wantsEventStream(c)) {
+      // Refuse an unlawful brief with its 422 before the stream's 200 is sent.
+      assertLawfulBrief(brief);
+      return streamCopies(c, deps, brief, options);
+    }
 
     const answer = await deps.pipeline.generate(brief, options);
     await deps.sessions?.record(brief, answer);
