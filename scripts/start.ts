@@ -4,6 +4,7 @@
  * waits until both answer, and prints a request to try. Ctrl-C stops both.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 import { createApiDeps, readApiConfig, startApi } from '../functions/api/index.js';
@@ -28,6 +29,9 @@ async function main(): Promise<void> {
   const enginePort = Number(process.env.ENGINE_PORT ?? 8080);
   const engineUrl = process.env.ENGINE_URL ?? `http://${engineHost}:${enginePort}`;
 
+  // Our own engine must be the one that answers: a busy port would let another process's
+  // engine pass the readiness check while ours fails to bind.
+  if (!process.env.ENGINE_URL) await assertPortFree(engineHost, enginePort, 'ENGINE_PORT');
   const engine = process.env.ENGINE_URL ? undefined : startEngineProcess();
   const stopEngine = () => engine?.kill('SIGTERM');
   process.once('exit', stopEngine);
@@ -55,6 +59,20 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+async function assertPortFree(host: string, port: number, variable: string): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`${host}:${port} is already in use (another adcopy?); set ${variable}`)
+          : error,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
 
 function startEngineProcess(): ChildProcess {

@@ -29,6 +29,8 @@ export interface ApiMetricsOptions {
 export class ApiMetrics {
   private readonly metrics: Metrics;
   private lastFlushMs = Date.now();
+  /** Whether anything was recorded since the last flush; idle intervals publish nothing. */
+  private recorded = false;
 
   constructor(private readonly options: ApiMetricsOptions) {
     this.metrics =
@@ -37,6 +39,7 @@ export class ApiMetrics {
 
   /** Counts one answer of `/v1/copies` or a rewrite. */
   recordAnswer(answer: CopyResponse): void {
+    this.recorded = true;
     this.metrics.addMetric('CopyLatency', MetricUnit.Milliseconds, answer.timings.totalMs);
     this.metrics.addMetric('VariantsReturned', MetricUnit.Count, answer.variants.length);
     this.metrics.addMetric('VariantsRejected', MetricUnit.Count, answer.rejected.length);
@@ -45,6 +48,7 @@ export class ApiMetrics {
 
   /** Counts one problem answer by its status class. */
   recordProblem(status: number): void {
+    this.recorded = true;
     this.metrics.addMetric(
       status >= 500 ? 'ServerProblems' : 'ClientProblems',
       MetricUnit.Count,
@@ -54,8 +58,9 @@ export class ApiMetrics {
 
   /** Publishes the buffer when the interval has passed. */
   flushIfDue(now = Date.now()): void {
-    if (now - this.lastFlushMs < this.options.flushEverySeconds * 1000) return;
+    if (!this.recorded || now - this.lastFlushMs < this.options.flushEverySeconds * 1000) return;
     this.lastFlushMs = now;
+    this.recorded = false;
 
     const stats = this.options.cacheStats();
     if (stats.hits + stats.misses > 0) {
