@@ -141,11 +141,13 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 
   let closing: Promise<void> | undefined;
   const shutdown = (graceMs: number) => (closing ??= (async () => {
+    const deadline = performance.now() + graceMs;
     await (scheduler as Scheduler).drain(graceMs);
     await (scheduler as Scheduler).close();
     metrics.stopEmf();
-    // Responses of requests that just finished still need to reach their clients.
-    await closeServer(server, 1_000);
+    // Streams of requests that just finished may still be flushing to slow readers: they get
+    // the rest of the grace period (at least a second) before their connections are cut.
+    await closeServer(server, Math.max(1_000, deadline - performance.now()));
     await backend.close();
     logger.info('engine stopped', { url });
   })());

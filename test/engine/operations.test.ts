@@ -25,6 +25,18 @@ async function startStreamed(url: string, body: object, signal: AbortSignal) {
   return reader;
 }
 
+/** Waits until the engine has reaped every cancelled request (queue empty, no busy slot). */
+async function waitIdle(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    if (/^adcopy_engine_queue_depth 0$/m.test(text) && /^adcopy_engine_busy_slots 0$/m.test(text)) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the engine never became idle');
+}
+
 function sagemakerClient(url: string): SageMakerRuntimeClient {
   // Only the endpoint is overridden; the credentials are dummies the local engine never checks.
   return new SageMakerRuntimeClient({ endpoint: url, region: 'us-east-1', maxAttempts: 1,
@@ -105,6 +117,7 @@ describe.each(MODELS)('Engine operations on the $name', ({ path }) => {
     const refused = await invoke(engine.url, { prompt: 'Third', max_new_tokens: 2 });
     abort.abort();
     await waiting;
+    await waitIdle(engine.url);
 
     // THEN it is refused with a retry hint
     expect(refused.status).toBe(429);

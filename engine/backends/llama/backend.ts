@@ -160,7 +160,8 @@ function layoutCandidates(options: LlamaBackendOptions, gpu: boolean): Layout[] 
  * output layer is most of a small model's cost), lanes at the same time. Steps run until
  * `budgetMs` has passed (at least 4), so a big model measures as briefly as a tiny one.
  */
-async function measureLanes(lanes: Lane[], slots: number, budgetMs: number): Promise<number> {
+async function measureLanes(lanes: Lane[], slots: number, budgetMs: number,
+  maxSteps: number): Promise<number> {
   const laneCount = lanes.length;
   const sequencesOf = (lane: number) => Math.ceil((slots - lane) / laneCount);
   const decodeStep = (step: number) => Promise.all(lanes.map(async ({ native }, lane) => {
@@ -174,7 +175,7 @@ async function measureLanes(lanes: Lane[], slots: number, budgetMs: number): Pro
   await decodeStep(0);
   const startedAt = performance.now();
   let steps = 0;
-  while (steps < 4 || (performance.now() - startedAt < budgetMs && steps < 256)) {
+  while (steps < 4 || (performance.now() - startedAt < budgetMs && steps < maxSteps)) {
     await decodeStep(++steps);
   }
   const seconds = (performance.now() - startedAt) / 1000;
@@ -290,7 +291,8 @@ export class LlamaBackend implements DecodeBackend {
     }
     for (let round = 0; round < 2; round++) {
       for (const candidate of built) {
-        const rate = await measureLanes(candidate.lanes, options.slots, 120);
+        const rate = await measureLanes(candidate.lanes, options.slots, 120,
+          Math.min(256, options.contextSize - 2));
         candidate.rate = Math.max(candidate.rate, rate);
         tokensPerSecond[`${candidate.layout.lanes}x${candidate.layout.threads}`] = candidate.rate;
       }
