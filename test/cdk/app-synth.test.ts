@@ -60,9 +60,9 @@ describe('App: cdk/bin/adcopy.ts through `npx cdk synth`', () => {
     const types = Object.values(service.Resources).map((resource: any) => resource.Type);
     expect(types).toContain('AWS::SageMaker::Endpoint');
     expect(types).toContain('AWS::CloudFront::Distribution');
-    expect(Object.values(edge.Resources).map((resource: any) => resource.Type)).toEqual([
+    expect(Object.values(edge.Resources).map((resource: any) => resource.Type)).toContain(
       'AWS::WAFv2::WebACL',
-    ]);
+    );
 
     const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
     const bundles = assets.filter((name) => existsSync(join(outdir, name, 'index.mjs')));
