@@ -29,8 +29,8 @@ export interface ApiMetricsOptions {
 export class ApiMetrics {
   private readonly metrics: Metrics;
   private lastFlushMs = Date.now();
-  /** Whether anything was recorded since the last flush; idle intervals publish nothing. */
-  private recorded = false;
+  // Plain counters on the request path; Powertools sees them only at a flush.
+  private counts = emptyCounts();
 
   constructor(private readonly options: ApiMetricsOptions) {
     this.metrics =
@@ -39,33 +39,58 @@ export class ApiMetrics {
 
   /** Counts one answer of `/v1/copies` or a rewrite. */
   recordAnswer(answer: CopyResponse): void {
-    this.recorded = true;
-    this.metrics.addMetric('CopyLatency', MetricUnit.Milliseconds, answer.timings.totalMs);
-    this.metrics.addMetric('VariantsReturned', MetricUnit.Count, answer.variants.length);
-    this.metrics.addMetric('VariantsRejected', MetricUnit.Count, answer.rejected.length);
-    if (answer.degraded) this.metrics.addMetric('DegradedAnswers', MetricUnit.Count, 1);
+    const counts = this.counts;
+    counts.answers += 1;
+    counts.latencyMsSum += answer.timings.totalMs;
+    counts.latencyMsMax = Math.max(counts.latencyMsMax, answer.timings.totalMs);
+    counts.variantsReturned += answer.variants.length;
+    counts.variantsRejected += answer.rejected.length;
+    if (answer.degraded) counts.degraded += 1;
   }
 
   /** Counts one problem answer by its status class. */
   recordProblem(status: number): void {
-    this.recorded = true;
-    this.metrics.addMetric(
-      status >= 500 ? 'ServerProblems' : 'ClientProblems',
-      MetricUnit.Count,
-      1,
-    );
+    if (status >= 500) this.counts.serverProblems += 1;
+    else this.counts.clientProblems += 1;
   }
 
-  /** Publishes the buffer when the interval has passed. */
+  /** Publishes what was counted when the interval has passed; idle intervals publish nothing. */
   flushIfDue(now = Date.now()): void {
-    if (!this.recorded || now - this.lastFlushMs < this.options.flushEverySeconds * 1000) return;
+    const counts = this.counts;
+    if (counts.answers + counts.clientProblems + counts.serverProblems === 0) return;
+    if (now - this.lastFlushMs < this.options.flushEverySeconds * 1000) return;
     this.lastFlushMs = now;
-    this.recorded = false;
+    this.counts = emptyCounts();
 
+    const add = (name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number) =>
+      this.metrics.addMetric(name, unit, value);
+    if (counts.answers > 0) {
+      add('Answers', MetricUnit.Count, counts.answers);
+      add('CopyLatencyAverage', MetricUnit.Milliseconds, counts.latencyMsSum / counts.answers);
+      add('CopyLatencyMax', MetricUnit.Milliseconds, counts.latencyMsMax);
+      add('VariantsReturned', MetricUnit.Count, counts.variantsReturned);
+      add('VariantsRejected', MetricUnit.Count, counts.variantsRejected);
+      add('DegradedAnswers', MetricUnit.Count, counts.degraded);
+    }
+    add('ClientProblems', MetricUnit.Count, counts.clientProblems);
+    add('ServerProblems', MetricUnit.Count, counts.serverProblems);
     const stats = this.options.cacheStats();
     if (stats.hits + stats.misses > 0) {
-      this.metrics.addMetric('CacheHitRatio', MetricUnit.Percent, stats.hitRatio * 100);
+      add('CacheHitRatio', MetricUnit.Percent, stats.hitRatio * 100);
     }
-    if (this.metrics.hasStoredMetrics()) this.metrics.publishStoredMetrics();
+    this.metrics.publishStoredMetrics();
   }
+}
+
+function emptyCounts() {
+  return {
+    answers: 0,
+    latencyMsSum: 0,
+    latencyMsMax: 0,
+    variantsReturned: 0,
+    variantsRejected: 0,
+    degraded: 0,
+    clientProblems: 0,
+    serverProblems: 0,
+  };
 }

@@ -80,9 +80,9 @@ export function createCopyPipeline(deps: CopyPipelineDeps): CopyPipeline {
   return {
     async generate(brief, options = {}) {
       const started = performance.now();
-      assertLawfulBrief(brief);
 
       if (options.rewrite) {
+        assertLawfulBrief(brief);
         const { feedback, earlierVariants } = options.rewrite;
         const steering = steer(brief, feedback, earlierVariants);
         const rewrite = { feedback: steering.instruction, earlierVariants };
@@ -97,7 +97,11 @@ export function createCopyPipeline(deps: CopyPipelineDeps): CopyPipeline {
       const load = () =>
         deps.cache.getOrLoad(
           key,
-          async () => (await produce(brief, options, deps)) as unknown as JsonValue,
+          // Checked on a miss only: an unlawful brief never reaches the cache, so a hit is lawful.
+          async () => {
+            assertLawfulBrief(brief);
+            return (await produce(brief, options, deps)) as unknown as JsonValue;
+          },
           { ttlSeconds, shouldStore: (answer) => isStorable(answer as unknown as CopyResponse) },
         );
       const { value, cached } = await load().catch((error: unknown) => {

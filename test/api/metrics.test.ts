@@ -31,7 +31,9 @@ describe('Class: ApiMetrics', () => {
     const emf = JSON.parse(written.find((line) => line.includes('_aws')) ?? '{}');
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('adcopy');
     expect(emf).toMatchObject({
-      CopyLatency: 42,
+      Answers: 1,
+      CopyLatencyAverage: 42,
+      CopyLatencyMax: 42,
       VariantsReturned: 2,
       VariantsRejected: 1,
       DegradedAnswers: 1,
