@@ -7,7 +7,8 @@ import type { EngineOptions } from './engine.js';
 
 /** Environment variables the engine reads, with their meaning. */
 export const ENGINE_ENV = {
-  MODEL_PATH: 'GGUF file to serve; unset uses the project dev model (random weights)',
+  MODEL_PATH: 'GGUF file to serve; unset uses MODEL_DIR, then the dev model (random weights)',
+  MODEL_DIR: 'folder whose first .gguf is served when MODEL_PATH is unset (/opt/ml/model)',
   MODEL_ID: 'model id reported in responses; default the model metadata name',
   ENGINE_HOST: 'listen address; default 127.0.0.1 (the container entry sets 0.0.0.0)',
   ENGINE_PORT: 'listen port; default 8080',

@@ -49,6 +49,7 @@ interface Measured {
   ttft_ms_p95: number;
   decode_tokens_per_s_per_stream: number;
   prefix_hit_ratio: number | null;
+  prompt_tokens_mean: number;
 }
 
 interface Target {
@@ -218,6 +219,7 @@ async function measure(target: Target, concurrency: number): Promise<Measured> {
     ttft_ms_p95: Math.round(percentile(results.map((r) => r.ttftMs), 95) * 10) / 10,
     decode_tokens_per_s_per_stream: Math.round(percentile(decodeRates, 50)),
     prefix_hit_ratio: promptTokens > 0 ? Math.round((cached / promptTokens) * 1000) / 1000 : null,
+    prompt_tokens_mean: results.length > 0 ? Math.round(promptTokens / results.length) : 0,
   };
 }
 
@@ -399,6 +401,7 @@ async function main(): Promise<void> {
   const benchBin = process.env.LLAMA_BENCH_BIN;
   if (benchBin) {
     const reference = llamaBenchFigure(benchBin, modelPath, engine.threads);
+    output.llama_bench_tg128_tokens_per_s = reference;
     output.single_stream_ratio = Math.round((singleStream / reference) * 100) / 100;
   }
 
