@@ -51,9 +51,12 @@ describe('Option: cache=true', () => {
   });
 
   it('gives the functions endpoints for S3, SageMaker Runtime and Secrets Manager', () => {
+    const routeTables = Object.keys(template.findResources('AWS::EC2::RouteTable'));
+    expect(routeTables).toHaveLength(2);
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       VpcEndpointType: 'Gateway',
       ServiceName: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('\\.s3$')])] },
+      RouteTableIds: routeTables.map((id) => ({ Ref: id })),
     });
     for (const service of ['sagemaker.runtime', 'secretsmanager']) {
       template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
