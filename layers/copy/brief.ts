@@ -97,7 +97,9 @@ function textField(max: number) {
         });
       }
     })
-    .transform(normaliseField);
+    .transform(normaliseField)
+    // Documented in the OpenAPI schema; JSON Schema's maxLength counts code points, as we do.
+    .meta({ maxLength: max });
 }
 
 function textList(itemMax: number, listMax: number, what: string) {
@@ -201,10 +203,33 @@ export type Brief = Omit<z.output<typeof CanonicalBriefSchema>, 'language'> & {
 };
 
 /** A brief as clients may send it (camelCase or snake_case names). */
-export const BriefSchema = z.preprocess(resolveAliases, CanonicalBriefSchema).meta({
-  id: 'Brief',
-  description: 'A copy brief. snake_case names ad teams already send are accepted too.',
-});
+export const BriefSchema = z.preprocess(resolveAliases, CanonicalBriefSchema);
+
+/**
+ * The brief as the OpenAPI document shows it: every canonical field and every alias a client may
+ * send, built from the same field schemas. Validation uses {@link BriefSchema}; a field and its
+ * alias are mutually exclusive, and `product` (or an alias of it) is required.
+ */
+export const BriefDocSchema = z
+  .strictObject({
+    ...Object.fromEntries(
+      Object.entries(CanonicalBriefSchema.shape).map(([name, schema]) => [name, schema.optional()]),
+    ),
+    ...Object.fromEntries(
+      Object.entries(FIELD_ALIASES).map(([alias, name]) => [
+        alias,
+        CanonicalBriefSchema.shape[name as keyof typeof CanonicalBriefSchema.shape]
+          .optional()
+          .meta({ description: `Same as \`${name}\`.` }),
+      ]),
+    ),
+  })
+  .meta({
+    id: 'Brief',
+    description:
+      'A copy brief. `product` (or `product_name`) is required. The snake_case names ad teams ' +
+      'already send are accepted; send a field under one name only.',
+  });
 
 /** One validation problem, with the path as the client sent it. */
 export interface FieldIssue {

@@ -4,6 +4,7 @@
  */
 export {
   BRIEF_LIMITS,
+  BriefDocSchema,
   BriefSchema,
   CanonicalBriefSchema,
   NAMED_LENGTHS,

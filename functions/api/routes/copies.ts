@@ -8,7 +8,7 @@ import { streamSSE } from 'hono/streaming';
 
 import {
   assertLawfulBrief,
-  BriefSchema,
+  BriefDocSchema,
   parseBrief,
   type Brief,
   type CopyPipeline,
@@ -43,7 +43,9 @@ const route = createRoute({
   description:
     'Send `Accept: text/event-stream` to receive tokens as they are written, then each ' +
     'final variant, then a closing `done` event.',
-  request: { body: { required: true, content: { 'application/json': { schema: BriefSchema } } } },
+  request: {
+    body: { required: true, content: { 'application/json': { schema: BriefDocSchema } } },
+  },
   responses: {
     200: { description: 'Variants, each with its length and compliance verdict.' },
     ...problemResponses(400, 413, 415, 422, 429, 502, 503, 504),

@@ -7,7 +7,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 
 import {
   BRIEF_LIMITS,
-  BriefSchema,
+  BriefDocSchema,
   integerField,
   isBlank,
   type CopyPipeline,
@@ -31,7 +31,7 @@ export const RewriteSchema = z
       .meta({ example: '太正式了' }),
     // Numbers sent as strings follow the brief's one rule: plain digits only.
     variants: integerField(1, BRIEF_LIMITS.variants).optional(),
-    brief: BriefSchema.optional().meta({
+    brief: BriefDocSchema.optional().meta({
       description: 'Starts the session from this brief when it has no history yet.',
     }),
   })
