@@ -21,6 +21,7 @@ const CATEGORY: Record<string, string> = {
   V: 'approval_misuse',
   E: 'evidence_claims',
   T: 'trademark_misuse',
+  K: 'unfair_terms',
 };
 
 /** One expected violation: its category and the exact original text it covers. */
@@ -125,6 +126,10 @@ const PLAIN_ZH = [
   '[[M:降低胆固醇]]，守护心血管。',
   '[[T:中国驰名商标]]，值得信赖。',
   '学区房，升值潜力巨大，[[F:稳赚不赔]]。',
+  '本活动[[K:最终解释权归]]本店所有。',
+  '满100减20，[[K:最终解释权归]]商家所有。',
+  '限时折扣，本店[[K:保留最终解释权]]。',
+  '活动[[K:解释权归]]主办方所有，详见店铺公告。',
 ];
 
 const PLAIN_EN = [
@@ -185,6 +190,13 @@ const PLAIN_EN = [
   '[[U:Ranked #1 by]] Consumer Reports 2025.',
   '[[U:Voted best]] coffee shop in Leeds 2024 by Leeds Live readers.',
   '[[D:Prevents]] hair loss and promotes regrowth.',
+  'The [[U:most effective]] stain remover you can buy.',
+  'Simply [[U:the finest]] oolong in Fujian.',
+  'Built on [[U:the finest]] Swiss movement.',
+  'Powered by the [[U:most advanced]] brewing chip.',
+  '[[U:Unbeatable]] comfort, all day long.',
+  'Customer care [[U:second to none]].',
+  "The [[U:world's finest]] matcha, stone-ground.",
 ];
 
 const CLEAN = [
@@ -224,7 +236,6 @@ const CLEAN = [
   '都市白领的下午茶时光。',
   '采用低温冷萃工艺，茶香更清透。',
   '第一章：一片茶叶的旅程。',
-  '最终解释权归本店所有。',
   'Cured ham from Parma, sliced thin.',
   'Best before 01/2026, keep refrigerated.',
   'Ships by first-class mail within 2 days.',
@@ -330,6 +341,20 @@ const CLEAN = [
   '防脱落卡扣设计，出门不洒。',
   '治愈系包装，一口就被治愈。',
   '这杯茶太治愈了。',
+  '最终文案以品牌方确认为准。',
+  '最终版本将于周五上线。',
+  '最终价格以结算页为准。',
+  '最终入围名单已公布。',
+  '活动规则的说明见详情页。',
+  'Most people drink it cold.',
+  'Steep for at most 3 minutes.',
+  'See the most recent update in our app.',
+  'Make the most of summer with iced oolong.',
+  'Read the fine print before you subscribe.',
+  'Use the finest grind setting for espresso.',
+  'Grind on the finest setting for Turkish coffee.',
+  'A fine mesh filter catches every leaf.',
+  'Our finest-mesh sieve keeps the tea clear.',
 ];
 
 /** A round written without looking at the rules (labels fixed where the first labelling erred). */
@@ -413,6 +438,7 @@ const TRADITIONAL = [
   '[[F:零風險]]投資，輕鬆理財。',
   '佩戴即可[[X:轉運]]，好運連連。',
   '[[A:史無前例]]的優惠。',
+  '[[K:最終解釋權歸]]商家所有。',
 ];
 
 /** Look-alike and variant characters, another kind of evasion. */
