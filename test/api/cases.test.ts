@@ -10,16 +10,9 @@ import { createLogger } from '../../layers/observability/index.js';
 import { startTestEngine } from '../helpers/engine.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
 import { apiOver, CountingEngine, json, postJson } from './helpers.js';
+import { FIELD_CASE_BRIEF } from '../helpers/briefs.js';
 
-const B = {
-  brand: '山茶',
-  product: '冷泡乌龙',
-  features: ['0糖', '冷萃12小时'],
-  audience: '都市白领',
-  tone: '活泼',
-  channel: 'wechat_moments',
-  language: 'zh',
-};
+const B = FIELD_CASE_BRIEF;
 
 let engine: Awaited<ReturnType<typeof startTestEngine>>;
 

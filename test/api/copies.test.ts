@@ -1,26 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { HEADPHONES_BRIEF, RUNNING_SHOE_BRIEF } from '../helpers/briefs.js';
 import { startTestEngine } from '../helpers/engine.js';
 import { devModelPath, SHARED_TINY_MODEL } from '../helpers/models.js';
 import { apiOver, json, postJson } from './helpers.js';
 
-const CHINESE_BRIEF = {
-  product_name: '极光系列无线降噪耳机',
-  brand_tone: '年轻潮流',
-  target_audience: ['Z世代', '学生群体'],
-  keywords: ['沉浸音效', '通勤神器'],
-  output_style: '口语化短句',
-  session_id: 'sess_demo_1',
-};
-
-const ENGLISH_BRIEF = {
-  brand: 'Stride',
-  product: 'Aero trail running shoe',
-  features: ['carbon plate', 'grippy outsole', '240 g'],
-  audience: 'weekend trail runners',
-  tone: 'energetic',
-  length: 'medium',
-};
+const CHINESE_BRIEF = HEADPHONES_BRIEF;
+const ENGLISH_BRIEF = RUNNING_SHOE_BRIEF;
 
 describe.each([
   ['the shared tiny model', async () => SHARED_TINY_MODEL],

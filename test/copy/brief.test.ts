@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseBrief, type Brief, type BriefParseResult } from '../../layers/copy/index.js';
+import { FIELD_CASE_BRIEF } from '../helpers/briefs.js';
 
-const B = {
-  brand: '山茶',
-  product: '冷泡乌龙',
-  features: ['0糖', '冷萃12小时'],
-  audience: '都市白领',
-  tone: '活泼',
-  channel: 'wechat_moments',
-  language: 'zh',
-};
+const B = FIELD_CASE_BRIEF;
 
 function accepted(result: BriefParseResult): Brief {
   if (!result.success)
