@@ -244,13 +244,24 @@ export class AdcopyStack extends Stack {
       description: 'S3 prefix of the GGUF weights of the first variant, s3://bucket/prefix/',
       allowedPattern: `^${S3_PREFIX_PATTERN}$`,
       constraintDescription: 'must look like s3://bucket/prefix/ (ending in a slash)',
-    });
+    }).valueAsString;
+    // A single variant has no challenger, and an unused parameter would only confuse.
+    const challenger = variants.length > 1 ? this.challengerModelDataUrl(modelDataUrl) : '';
+
+    return variants.map((variant, index) => ({
+      ...variant,
+      modelDataUrl: index === 0 ? modelDataUrl : challenger,
+    }));
+  }
+
+  /** The optional parameter of the other variants' weights, falling back to the first's. */
+  private challengerModelDataUrl(modelDataUrl: string): string {
     const challengerUrl = new CfnParameter(this, 'ChallengerModelDataUrl', {
       description: 'S3 prefix of the weights of the other variants; empty means ModelDataUrl',
       default: '',
       allowedPattern: `^(${S3_PREFIX_PATTERN})?$`,
       constraintDescription: 'must be empty or look like s3://bucket/prefix/',
-    });
+    }).valueAsString;
     Validations.of(this).acknowledge({
       id: 'CloudFormation-Validate::W1030',
       reason:
@@ -258,18 +269,9 @@ export class AdcopyStack extends Stack {
         'HasChallengerModel condition never lets the empty value reach a model.',
     });
     const hasChallenger = new CfnCondition(this, 'HasChallengerModel', {
-      expression: Fn.conditionNot(Fn.conditionEquals(challengerUrl.valueAsString, '')),
+      expression: Fn.conditionNot(Fn.conditionEquals(challengerUrl, '')),
     });
-    const challenger = Fn.conditionIf(
-      hasChallenger.logicalId,
-      challengerUrl.valueAsString,
-      modelDataUrl.valueAsString,
-    ).toString();
-
-    return variants.map((variant, index) => ({
-      ...variant,
-      modelDataUrl: index === 0 ? modelDataUrl.valueAsString : challenger,
-    }));
+    return Fn.conditionIf(hasChallenger.logicalId, challengerUrl, modelDataUrl).toString();
   }
 
   private resolveShape(instanceType: string, given?: InstanceShape): InstanceShape {

@@ -168,6 +168,21 @@ describe('Option: a variant drained to weight 0', () => {
   });
 });
 
+describe('Option: a single variant', () => {
+  it('serves ModelDataUrl alone, with no challenger parameter', () => {
+    const { template } = synthService({ context: { variants: 'solo:1' } });
+
+    expect(Object.keys(template.toJSON().Parameters)).not.toContain('ChallengerModelDataUrl');
+    expect(template.toJSON().Conditions).toBeUndefined();
+    template.hasResourceProperties('AWS::SageMaker::Model', {
+      PrimaryContainer: Match.objectLike({
+        ModelDataSource: { S3DataSource: Match.objectLike({ S3Uri: { Ref: 'ModelDataUrl' } }) },
+      }),
+    });
+    template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 1);
+  });
+});
+
 describe('Option: retainData=true', () => {
   it('keeps both buckets and their objects on destroy', () => {
     const { template } = synthService({ context: { retainData: 'true' } });
