@@ -1,4 +1,4 @@
-import { Validations, type App } from 'aws-cdk-lib';
+import { Tags, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
 import { AdcopyStack, type AdcopyStackProps } from './adcopy-stack.js';
@@ -59,6 +59,10 @@ export function addAdcopyStacks(app: App, options: AddAdcopyStacksOptions = {}):
     crossRegionReferences: region !== 'us-east-1',
     webAclArn: edge.webAclArn,
   });
+
+  // One tag on everything, so cost reports can show the service's share.
+  Tags.of(edge).add('service', 'adcopy');
+  Tags.of(service).add('service', 'adcopy');
 
   if (options.nagChecks ?? true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

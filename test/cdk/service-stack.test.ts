@@ -67,6 +67,15 @@ describe('Stack: Adcopy (defaults)', () => {
     expect(retained).toEqual([]);
   });
 
+  it('tags the resources with the service name for cost reports', () => {
+    template.hasResourceProperties('AWS::SageMaker::Endpoint', {
+      Tags: Match.arrayWith([{ Key: 'service', Value: 'adcopy' }]),
+    });
+    service.edgeTemplate.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Tags: Match.arrayWith([{ Key: 'service', Value: 'adcopy' }]),
+    });
+  });
+
   it('takes the weights prefixes as deploy-time parameters, the challenger one optional', () => {
     template.hasParameter('ModelDataUrl', { Type: 'String', Default: Match.absent() });
     template.hasParameter('ChallengerModelDataUrl', { Type: 'String', Default: '' });
