@@ -141,6 +141,18 @@ export class Checker {
 
   /** The 'block' terms of a language (and of every language) for the decoder's bad_words. */
   blockTerms(language: 'zh' | 'en'): string[] {
+    // The rules never change within a checker, and the pipeline asks on every engine call.
+    let terms = this.blockTermsByLanguage.get(language);
+    if (!terms) {
+      terms = this.collectBlockTerms(language);
+      this.blockTermsByLanguage.set(language, terms);
+    }
+    return [...terms];
+  }
+
+  private readonly blockTermsByLanguage = new Map<'zh' | 'en', string[]>();
+
+  private collectBlockTerms(language: 'zh' | 'en'): string[] {
     // Every spelling as written (not one per folded form): the decoder matches exact text.
     const rules = this.rules.filter((rule) => {
       const inLanguage = rule.language === language || rule.language === 'any';
@@ -307,7 +319,29 @@ function longestHits(hits: Hit[]): Hit[] {
     reach = hit.end;
     if (!hit.cleared) kept.push(hit);
   }
+  return oneOfEachOverlap(kept);
+}
+
+/**
+ * Hits that cross without one holding the other ('the most' and 'most effective' in 'the most
+ * effective') name one claim: only one is reported. A block wins over a warn, so the text never
+ * passes because of the choice; between equals the longer wins, then the earlier.
+ */
+function oneOfEachOverlap(hits: Hit[]): Hit[] {
+  const kept: Hit[] = [];
+  for (const hit of hits) {
+    const last = kept[kept.length - 1];
+    if (!last || hit.start >= last.end) kept.push(hit);
+    else if (outranks(hit, last)) kept[kept.length - 1] = hit;
+  }
   return kept;
+}
+
+function outranks(hit: Hit, other: Hit): boolean {
+  const blocks = hit.term.rule.definition.severity === 'block';
+  const otherBlocks = other.term.rule.definition.severity === 'block';
+  if (blocks !== otherBlocks) return blocks;
+  return hit.end - hit.start > other.end - other.start;
 }
 
 function toViolation(scan: Scan, hit: Hit): Violation {

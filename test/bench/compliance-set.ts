@@ -197,6 +197,8 @@ const PLAIN_EN = [
   '[[U:Unbeatable]] comfort, all day long.',
   'Customer care [[U:second to none]].',
   "The [[U:world's finest]] matcha, stone-ground.",
+  '[[U:The most]] comfortable trainers we have made.',
+  'Quite simply [[U:the most]] efficient kettle on sale.',
 ];
 
 const CLEAN = [
@@ -355,6 +357,10 @@ const CLEAN = [
   'Grind on the finest setting for Turkish coffee.',
   'A fine mesh filter catches every leaf.',
   'Our finest-mesh sieve keeps the tea clear.',
+  'Steep for at the most four minutes.',
+  'For the most part, our teas are caffeine-free.',
+  'Get the most out of every leaf.',
+  'Our most common question: hot or cold?',
 ];
 
 /** A round written without looking at the rules (labels fixed where the first labelling erred). */

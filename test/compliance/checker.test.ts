@@ -247,6 +247,81 @@ describe('Function: checkText', () => {
     });
   });
 
+  describe('superlatives and unfair clauses QA found passing', () => {
+    it.each([
+      ['The most effective stain remover.', 'en.superlative.unique', 'most effective'],
+      ['Simply the finest oolong.', 'en.superlative.finest', 'the finest'],
+      ["The world's finest matcha.", 'en.superlative.finest', "world's finest"],
+      ['Powered by the most advanced chip.', 'en.superlative.unique', 'most advanced'],
+      ['Unbeatable comfort.', 'en.superlative.unique', 'Unbeatable'],
+      ['Customer care second to none.', 'en.superlative.unique', 'second to none'],
+    ])('blocks %j as one unsubstantiated superlative', (text, ruleId, span) => {
+      const result = checkText(text);
+
+      expect(result.passed).toBe(false);
+      expect(flagged(text, result)).toEqual([{ category: 'unsubstantiated_superlatives', span }]);
+      expect(result.violations[0]).toMatchObject({ ruleId, severity: 'block' });
+      expect(result.violations[0]?.suggestion.length).toBeGreaterThan(5);
+    });
+
+    it.each([
+      ['最终解释权归本店所有。', '最终解释权归'],
+      ['最终解释权归商家所有', '最终解释权归'],
+      ['本活动最终解释权归本公司所有', '最终解释权归'],
+      ['满100减20，本店保留最终解释权。', '保留最终解释权'],
+      ['活动解释权归主办方所有', '解释权归'],
+      ['最終解釋權歸本店所有', '最終解釋權歸'],
+      ['最 终 解 释 权 归本店所有', '最 终 解 释 权 归'],
+    ])('blocks %j as an unfair clause, once, without a 最 report', (text, span) => {
+      const result = checkText(text);
+
+      expect(result.passed).toBe(false);
+      expect(flagged(text, result)).toEqual([{ category: 'unfair_terms', span }]);
+      expect(result.violations[0]).toMatchObject({
+        ruleId: 'zh.unfair.final_interpretation',
+        severity: 'block',
+      });
+      expect(result.violations[0]?.reason).toMatch(/消费者权益保护法/);
+    });
+
+    it.each([
+      '最终文案以品牌方确认为准。',
+      '最终版本将于周五上线。',
+      '最终价格以结算页为准。',
+      '活动规则的说明见详情页。',
+      'Most people drink it cold.',
+      'Steep for at most 3 minutes, at the most 4.',
+      'See the most recent update in our app.',
+      'Make the most of summer; for the most part it is sweet.',
+      'Read the fine print before you subscribe.',
+      'Use the finest grind setting for espresso.',
+      'Grind on the finest setting for Turkish coffee.',
+      'Grind it finest grind for Turkish coffee.',
+    ])('does not flag %j', (text) => {
+      expect(checkText(text)).toEqual({ passed: true, violations: [] });
+    });
+
+    it('only warns on bare "finest" and on a "the most" no rule names', () => {
+      for (const [text, ruleId, span] of [
+        ['Finest Darjeeling leaves.', 'en.superlative.puffery', 'Finest'],
+        ['The most comfortable shoes.', 'en.superlative.the_most', 'The most'],
+      ] as const) {
+        const result = checkText(text);
+
+        expect(result.passed).toBe(true);
+        expect(result.violations).toMatchObject([{ ruleId, severity: 'warn' }]);
+        expect(flagged(text, result).map((f) => f.span)).toEqual([span]);
+      }
+    });
+
+    it('reports one of two crossing hits, a block before a warn', () => {
+      expect(checkText('The most popular tea.').violations).toMatchObject([
+        { ruleId: 'en.superlative.bestselling', severity: 'block', start: 4, end: 16 },
+      ]);
+      expect(flagged('全网第一品牌')).toEqual([{ category: 'absolute_terms', span: '全网第一' }]);
+    });
+  });
+
   describe('language', () => {
     it('applies Chinese rules to text with Han characters even when language says en', () => {
       expect(categories('最好的茶')).toEqual(['absolute_terms']);
