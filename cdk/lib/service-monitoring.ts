@@ -32,11 +32,22 @@ export interface AlarmThresholds {
  * Properties of a {@link ServiceMonitoring}.
  */
 export interface ServiceMonitoringProps {
+  /** The API function; its function URL metrics stand for the API. */
   readonly apiFunction: lambda.IFunction;
+
+  /** The batch function. */
   readonly batchFunction: lambda.IFunction;
+
+  /** The batch jobs queue. */
   readonly jobs: sqs.IQueue;
+
+  /** The batch dead-letter queue; any message in it raises an alarm. */
   readonly deadLetters: sqs.IQueue;
+
+  /** Name of the SageMaker endpoint. */
   readonly endpointName: string;
+
+  /** Its production variants, each alarmed and graphed on its own. */
   readonly variantNames: readonly string[];
 
   /** @default - the defaults of {@link AlarmThresholds} */

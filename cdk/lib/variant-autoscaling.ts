@@ -12,10 +12,10 @@ import { ConfigurationError } from './errors.js';
  * (0-100%), whatever its number of vCPUs and GPUs.
  */
 export interface ScalingNumbers {
-  /** @default 2 */
+  /** Fewest instances of the variant, also its starting count. @default 2 */
   readonly minInstances?: number;
 
-  /** @default 20 */
+  /** Most instances of the variant. @default 20 */
   readonly maxInstances?: number;
 
   /**
@@ -24,31 +24,31 @@ export interface ScalingNumbers {
    */
   readonly invocationsPerInstance?: number;
 
-  /** @default 70 */
+  /** GPU utilisation (percent of the instance) above which the variant grows. @default 70 */
   readonly gpuHighPercent?: number;
 
-  /** @default 2 */
+  /** Minutes the GPU must stay above that before it does. @default 2 */
   readonly gpuHighMinutes?: number;
 
-  /** @default 3 */
+  /** Instances added then. @default 3 */
   readonly gpuScaleOutBy?: number;
 
-  /** p95 `ModelLatency` above which the variant grows. @default 400 */
+  /** p95 `ModelLatency` in milliseconds above which the variant grows. @default 400 */
   readonly latencyHighMs?: number;
 
-  /** @default 2 */
+  /** Minutes the latency must stay above that before it does. @default 2 */
   readonly latencyHighMinutes?: number;
 
-  /** @default 5 */
+  /** Instances added then. @default 5 */
   readonly latencyScaleOutBy?: number;
 
-  /** @default 30 */
+  /** CPU utilisation (percent of the instance) below which the variant shrinks. @default 30 */
   readonly cpuLowPercent?: number;
 
-  /** @default 5 */
+  /** Minutes the CPU must stay below that before it does. @default 5 */
   readonly cpuLowMinutes?: number;
 
-  /** @default 2 */
+  /** Instances removed then. @default 2 */
   readonly cpuScaleInBy?: number;
 
   /** Wait after growing before the next growth. @default Duration.minutes(3) */

@@ -33,8 +33,13 @@ export interface FunctionSourceProps {
 
 /** What differs between the API and the batch function; the rest is shared here. */
 export interface AdcopyFunctionProps extends FunctionSourceProps {
+  /** What the function does, shown in the console. */
   readonly description: string;
+
+  /** Memory in MB; Lambda's CPU share grows with it. */
   readonly memorySize: number;
+
+  /** Longest invocation. */
   readonly timeout: Duration;
 }
 
