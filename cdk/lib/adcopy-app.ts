@@ -7,7 +7,10 @@ import { serviceOptionsFromContext } from './service-options.js';
 
 /** The stacks of one adcopy deployment. */
 export interface AdcopyStacks {
+  /** The WAF web ACL, in us-east-1. */
   readonly edge: EdgeSecurityStack;
+
+  /** Everything else, in the service's region. */
   readonly service: AdcopyStack;
 }
 

@@ -26,7 +26,10 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** A production variant as the stack takes it: name and traffic weight. */
 export interface VariantWeight {
+  /** Variant name: letters, digits and hyphens. */
   readonly name: string;
+
+  /** Relative share of the traffic; 0 drains the variant. */
   readonly weight: number;
 }
 
