@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 
@@ -61,10 +62,12 @@ export interface GenerateResponse {
   timings: { queue_ms: number; ttft_ms: number; total_ms: number };
 }
 
-type ErrorType = 'validation' | 'queue_full' | 'draining' | 'loading' | 'generation_failed';
+type ErrorType = 'validation' | 'payload_too_large' | 'queue_full' | 'draining' | 'loading' |
+  'generation_failed';
 
-const STATUS: Record<ErrorType, 400 | 429 | 503 | 500> = {
+const STATUS: Record<ErrorType, 400 | 413 | 429 | 503 | 500> = {
   validation: 400,
+  payload_too_large: 413,
   queue_full: 429,
   draining: 503,
   loading: 503,
@@ -73,6 +76,15 @@ const STATUS: Record<ErrorType, 400 | 429 | 503 | 500> = {
 
 /** Seconds a client should wait after a 429 before retrying. */
 const RETRY_AFTER_SECONDS = 1;
+
+/** Largest request body, as TGI's default payload limit. */
+const MAX_BODY_BYTES = 2_000_000;
+
+/**
+ * No tokenizer packs more characters than this into one token, so a longer text cannot fit the
+ * context and is refused before the (costly) tokenisation.
+ */
+const MAX_CHARS_PER_TOKEN = 64;
 
 function newRequestId(): string {
   return `gen_${randomBytes(9).toString('base64url')}`;
@@ -149,6 +161,13 @@ class GuardCache {
 /** A validated request turned into what the scheduler takes (minus callbacks and signal). */
 async function prepare(core: EngineCore, guards: GuardCache, json: unknown) {
   const body = parseGenerateRequest(json, core.limits);
+
+  const characters = body.prompt?.length ??
+    (body.messages ?? []).reduce((sum, message) => sum + message.content.length, 0);
+  if (characters > core.limits.contextSize * MAX_CHARS_PER_TOKEN) {
+    throw new ValidationError(`prompt: ${characters} characters cannot fit the context of ` +
+      `${core.limits.contextSize} tokens`);
+  }
 
   const promptTokens = body.messages
     ? core.tokenizer.tokenizeMessages(body.messages)
@@ -243,11 +262,24 @@ export function createEngineApp(core: EngineCore): Hono {
     return whole(c, core, requestId, prepared.request);
   };
 
+  app.use('/invocations', limitBody(core));
+  app.use('/endpoints/:name/*', limitBody(core));
   app.post('/invocations', invoke('json'));
   app.post('/endpoints/:name/invocations', invoke('json'));
   app.post('/endpoints/:name/invocations-response-stream', invoke('event-stream'));
 
   return app;
+}
+
+function limitBody(core: EngineCore) {
+  return bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => {
+      core.metrics.countFailure('payload_too_large');
+      return errorResponse(c, 'payload_too_large',
+        `body: larger than the limit of ${MAX_BODY_BYTES} bytes`);
+    },
+  });
 }
 
 async function whole(c: Context, core: EngineCore, id: string, request: GenerationRequest) {

@@ -158,4 +158,15 @@ describe.each(MODELS)('Engine on the $name', ({ path }) => {
       expect(neither.status).toBe(400);
       expect(neither.body.error).toMatch(/exactly one of prompt or messages/);
     });
+
+  it('returns 400 before tokenising a text that cannot fit, and 413 for an oversized body',
+    async () => {
+      const huge = await invoke(engine.url, { prompt: 'a'.repeat(600_000) });
+      const oversized = await invoke(engine.url, { prompt: 'a'.repeat(2_100_000) });
+
+      expect(huge.status).toBe(400);
+      expect(huge.body.error).toMatch(/prompt: 600000 characters cannot fit the context of 512/);
+      expect(oversized.status).toBe(413);
+      expect(oversized.body).toMatchObject({ error_type: 'payload_too_large' });
+    });
 });
