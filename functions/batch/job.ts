@@ -4,7 +4,7 @@
  * copy pipeline with bounded concurrency, and commits outcomes strictly in input order, so a job
  * stopped at any point resumes with no line lost and none written twice.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setMaxListeners } from 'node:events';
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 
@@ -135,6 +135,9 @@ const DEFAULTS = {
   leaseMs: 5 * 60_000,
 };
 
+/** Abort listeners one pipeline call may hold on the run's signal at once (ours and the client's). */
+const LISTENERS_PER_CALL = 4;
+
 /** Throttles are retried much longer than faults: a full queue is the engine working. */
 const OVERLOAD_ATTEMPTS_FACTOR = 10;
 
@@ -178,6 +181,8 @@ class JobRun<TBrief> {
   constructor(private readonly deps: BatchJobDeps<TBrief>) {
     this.options = { ...DEFAULTS, ...stripUndefined(deps.options ?? {}) };
     this.throttle = new EngineThrottle(this.options.concurrency);
+    // Every call in flight listens on this one signal (the pipeline and engine client too).
+    setMaxListeners(this.options.concurrency * LISTENERS_PER_CALL, this.inflight.signal);
     this.lease = new JobLease(deps.store);
   }
 
