@@ -73,7 +73,8 @@ export class EngineMetrics implements SchedulerObserver {
     const registers = [this.#registry];
 
     this.#ttft = new Histogram({ name: 'adcopy_engine_time_to_first_token_seconds',
-      help: 'Time from arrival to the first generated token', buckets: LATENCY_BUCKETS, registers });
+      help: 'Time from arrival to the first generated token', buckets: LATENCY_BUCKETS,
+      registers });
     this.#interToken = new Histogram({ name: 'adcopy_engine_inter_token_latency_seconds',
       help: 'Time between two tokens of one candidate', buckets: LATENCY_BUCKETS, registers });
     this.#queueTime = new Histogram({ name: 'adcopy_engine_queue_seconds',

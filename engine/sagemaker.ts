@@ -8,7 +8,8 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const codec = new EventStreamCodec((bytes) => decoder.decode(bytes), (text) => encoder.encode(text));
+const codec = new EventStreamCodec((bytes) => decoder.decode(bytes),
+  (text) => encoder.encode(text));
 
 /** One `PayloadPart` event message holding `payload`. */
 export function payloadPartMessage(payload: Uint8Array): Uint8Array {

@@ -258,7 +258,9 @@ async function runAll(targets: Target[]): Promise<Map<string, Measured[]>> {
   for (const concurrency of CONCURRENCY) {
     const rounds = new Map<string, Measured[]>(targets.map((t) => [t.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const target of targets) rounds.get(target.name)?.push(await measure(target, concurrency));
+      for (const target of targets) {
+        rounds.get(target.name)?.push(await measure(target, concurrency));
+      }
     }
     for (const target of targets) {
       const all = rounds.get(target.name) ?? [];
@@ -332,7 +334,9 @@ async function startLlamaServer(bin: string, modelPath: string, threads: number)
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
   child.once('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM') console.error(`llama-server exited (${code ?? signal}):\n${log}`);
+    if (code !== 0 && signal !== 'SIGTERM') {
+      console.error(`llama-server exited (${code ?? signal}):\n${log}`);
+    }
   });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/health`, child);

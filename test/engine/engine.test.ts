@@ -154,7 +154,7 @@ describe.each(MODELS)('Engine on the $name', ({ path }) => {
       expect(many.body.error).toMatch(/max_new_tokens: 100000 is over the engine limit of 400/);
       expect(both.status).toBe(400);
       expect(both.body.error).toMatch(
-        new RegExp(`prompt of ${promptTokens} tokens plus max_new_tokens .* over the context of 512`));
+        new RegExp(`prompt of ${promptTokens} tokens plus max_new_tokens .* context of 512`));
       expect(neither.status).toBe(400);
       expect(neither.body.error).toMatch(/exactly one of prompt or messages/);
     });

@@ -102,7 +102,8 @@ describe.each(MODELS)('Engine operations on the $name', ({ path }) => {
       expect(next.status).toBe(200);
       expect(next.body.timings.queue_ms).toBeLessThan(1000);
       const metrics = await (await fetch(`${engine.url}/metrics`)).text();
-      expect(metrics).toMatch(/adcopy_engine_candidates_finished_total\{finish_reason="cancelled"\} 1/);
+      expect(metrics).toMatch(
+        /adcopy_engine_candidates_finished_total\{finish_reason="cancelled"\} 1/);
     });
 
   it('returns 429 with Retry-After when the queue is full', async () => {

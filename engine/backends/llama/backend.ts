@@ -77,8 +77,8 @@ export interface LlamaBackendOptions {
 }
 
 function vocabularySizeOf(model: LlamaModel): number {
-  const tokens = (model.fileInfo.metadata as unknown as { tokenizer?: { ggml?: { tokens?: unknown[] } } })
-    .tokenizer?.ggml?.tokens;
+  type TokenizerMetadata = { tokenizer?: { ggml?: { tokens?: unknown[] } } };
+  const tokens = (model.fileInfo.metadata as unknown as TokenizerMetadata).tokenizer?.ggml?.tokens;
   if (!tokens?.length) throw new Error('the model has no tokenizer.ggml.tokens metadata');
   return tokens.length;
 }
@@ -143,9 +143,11 @@ function layoutCandidates(options: LlamaBackendOptions, gpu: boolean): Layout[] 
     : gpu ? [1] : [Math.min(cores, options.slots), 1];
   const threadChoices = options.threads !== undefined ? [options.threads] : [1, cores];
 
-  const layouts = laneChoices.flatMap((lanes) => threadChoices.map((threads) => ({ lanes, threads })))
+  const layouts = laneChoices
+    .flatMap((lanes) => threadChoices.map((threads) => ({ lanes, threads })))
     // Lanes already use every core; more threads per lane only oversubscribe them.
-    .filter((layout) => layout.lanes === 1 || layout.threads === 1 || options.threads !== undefined);
+    .filter((layout) =>
+      layout.lanes === 1 || layout.threads === 1 || options.threads !== undefined);
   const seen = new Set<string>();
   return layouts.filter((layout) => {
     const key = `${layout.lanes}x${layout.threads}`;
