@@ -77,7 +77,7 @@ export function apiKey({ keys, open = [] }: ApiKeyOptions): MiddlewareHandler {
 function askForKey(c: Context): Response {
   const problem = new ProblemError(
     'unauthorized',
-    'send your key as "Authorization: Bearer <key>"',
+    'send your key as "x-api-key: <key>" or "Authorization: Bearer <key>"',
   );
   const response = problemResponse(c, problem);
   response.headers.set('www-authenticate', 'Bearer realm="adcopy"');
