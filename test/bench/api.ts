@@ -37,6 +37,7 @@ import { createApiDeps, readApiConfig, startApi } from '../../functions/api/inde
 import { MemoryCacheStore, ReadThroughCache } from '../../layers/cache/index.js';
 import { createCopyPipeline, parseBrief } from '../../layers/copy/index.js';
 import type { Engine, EngineRequest, EngineResponse } from '../../layers/engine-client/index.js';
+import { FIELD_CASE_BRIEF } from '../helpers/briefs.js';
 
 const RESULT_FILE = resolve('test/bench/results/api.json');
 const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -45,15 +46,7 @@ const CONNECTIONS = 10;
 const MISS_REQUESTS = 1000;
 const SEQUENTIAL_HITS = 2000;
 const KEY = 'adk_bench-key';
-const BRIEF = {
-  brand: '山茶',
-  product: '冷泡乌龙',
-  features: ['0糖', '冷萃12小时'],
-  audience: '都市白领',
-  tone: '活泼',
-  channel: 'wechat_moments',
-  language: 'zh',
-};
+const BRIEF = { ...FIELD_CASE_BRIEF, features: [...FIELD_CASE_BRIEF.features] };
 
 // Three clearly different lawful copies: every candidate passes the checks, so answers are cached.
 const COPY = [

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { cacheKey, CacheInputError, canonicalJson } from '../../layers/cache/index.js';
+import { FIELD_CASE_BRIEF } from '../helpers/briefs.js';
 
-/** The field-case brief B (cases/README.md). */
-const brief = {
-  brand: '山茶',
-  product: '冷泡乌龙',
-  features: ['0糖', '冷萃12小时'],
-  audience: '都市白领',
-  tone: '活泼',
-  channel: 'wechat_moments',
-  language: 'zh',
-};
+/** The field-case brief B (cases/README.md), with its own copy of the arrays. */
+const brief = { ...FIELD_CASE_BRIEF, features: [...FIELD_CASE_BRIEF.features] };
 
 /** The same object with its keys inserted in reverse order, at every depth. */
 function reverseKeys(value: unknown): unknown {
