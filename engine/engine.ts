@@ -47,6 +47,8 @@ export interface EngineOptions {
   drainGraceMs?: number;
   /** Embedded-metric log interval; 0 turns the lines off. @default 10000 */
   emfIntervalMs?: number;
+  /** Called with the base URL once listening, before the model has loaded. */
+  onListening?: (url: string) => void;
   logger: EngineLogger;
 }
 
@@ -91,16 +93,31 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
   const { logger } = options;
   const slots = options.slots ?? 8;
   const contextSize = options.contextSize ?? 2048;
+  const host = options.host ?? '127.0.0.1';
 
-  const backend = await LlamaBackend.load({
-    modelPath: options.modelPath,
-    slots,
-    contextSize,
-    threads: options.threads,
-    lanes: options.lanes,
-    gpuLayers: options.gpuLayers,
-    logger,
-  });
+  // Listen first: SageMaker pings while the model loads, and gets 503 `loading` until it is up.
+  let core: EngineCore | undefined;
+  const server = await listen(createEngineApp(() => core), host, options.port ?? 8080);
+  // Longer than the load balancers' idle timeout in front of it, so they close first (no race).
+  (server as { keepAliveTimeout?: number }).keepAliveTimeout = 65_000;
+  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
+  options.onListening?.(url);
+
+  let backend: LlamaBackend;
+  try {
+    backend = await LlamaBackend.load({
+      modelPath: options.modelPath,
+      slots,
+      contextSize,
+      threads: options.threads,
+      lanes: options.lanes,
+      gpuLayers: options.gpuLayers,
+      logger,
+    });
+  } catch (error) {
+    await closeServer(server, 0);
+    throw error;
+  }
 
   const vocabulary = new VocabularyIndex(backend.vocabularySize, backend.tokenBytes);
   let scheduler: Scheduler | undefined;
@@ -113,7 +130,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     observer: metrics });
 
   const modelId = options.modelId ?? backend.modelName;
-  const core: EngineCore = {
+  core = {
     modelId,
     limits: {
       maxNewTokens: options.maxNewTokens ?? 1024,
@@ -125,15 +142,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     vocabulary,
     metrics,
     logger,
-    ready: () => true,
   };
-
-  const app = createEngineApp(core);
-  const server = await listen(app, options.host ?? '127.0.0.1', options.port ?? 8080);
-  // Longer than the load balancers' idle timeout in front of it, so they close first (no race).
-  (server as { keepAliveTimeout?: number }).keepAliveTimeout = 65_000;
-  const address = server.address() as AddressInfo;
-  const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
   if ((options.emfIntervalMs ?? 10_000) > 0) metrics.startEmf(options.emfIntervalMs);
 
   logger.info('engine serving', { url, model: modelId, slots, context_per_slot: contextSize,

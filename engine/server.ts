@@ -48,8 +48,6 @@ export interface EngineCore {
   vocabulary: VocabularyIndex;
   metrics: EngineMetrics;
   logger: EngineLogger;
-  /** False while loading. */
-  ready(): boolean;
 }
 
 /** The response body of a generation (PROTOCOL.md "Response"). */
@@ -216,37 +214,44 @@ async function readJson(c: Context): Promise<unknown> {
 }
 
 /**
- * Builds the engine's Hono app over a running core.
+ * Builds the engine's Hono app. It answers at once: until `loaded()` returns the core, `/ping`
+ * and generation requests get 503 `loading`, as SageMaker expects while the model loads.
  * @example
- * const app = createEngineApp(core);
+ * let core: EngineCore | undefined;
+ * const app = createEngineApp(() => core);
  * serve({ fetch: app.fetch, port: 8080 });
+ * core = await loadCore();
  */
-export function createEngineApp(core: EngineCore): Hono {
+export function createEngineApp(loaded: () => EngineCore | undefined): Hono {
   const app = new Hono();
-  const guards = new GuardCache(core.vocabulary);
+  let guards: GuardCache | undefined;
 
   app.use(async (c, next) => {
     const requestId = c.req.header('x-request-id') ?? newRequestId();
-    c.set('requestId' as never, requestId as never);
     c.header('x-request-id', requestId);
     await next();
     c.header('x-request-id', requestId);
   });
 
   app.get('/ping', (c) => {
-    if (!core.ready()) return errorResponse(c, 'loading', 'the model is loading');
+    const core = loaded();
+    if (!core) return errorResponse(c, 'loading', 'the model is loading');
     if (core.scheduler.draining) return errorResponse(c, 'draining', 'the engine is draining');
     return c.json({ status: 'ok', model: core.modelId });
   });
 
   app.get('/metrics', async (c) => {
+    const core = loaded();
+    if (!core) return errorResponse(c, 'loading', 'the model is loading');
     c.header('Content-Type', core.metrics.contentType);
     return c.body(await core.metrics.render());
   });
 
   const invoke = (mode: 'json' | 'event-stream') => async (c: Context) => {
     const requestId = c.res.headers.get('x-request-id') ?? newRequestId();
-    if (!core.ready()) return errorResponse(c, 'loading', 'the model is loading');
+    const core = loaded();
+    if (!core) return errorResponse(c, 'loading', 'the model is loading');
+    guards ??= new GuardCache(core.vocabulary);
 
     let prepared: Awaited<ReturnType<typeof prepare>>;
     try {
@@ -262,8 +267,8 @@ export function createEngineApp(core: EngineCore): Hono {
     return whole(c, core, requestId, prepared.request);
   };
 
-  app.use('/invocations', limitBody(core));
-  app.use('/endpoints/:name/*', limitBody(core));
+  app.use('/invocations', limitBody(loaded));
+  app.use('/endpoints/:name/*', limitBody(loaded));
   app.post('/invocations', invoke('json'));
   app.post('/endpoints/:name/invocations', invoke('json'));
   app.post('/endpoints/:name/invocations-response-stream', invoke('event-stream'));
@@ -271,11 +276,11 @@ export function createEngineApp(core: EngineCore): Hono {
   return app;
 }
 
-function limitBody(core: EngineCore) {
+function limitBody(loaded: () => EngineCore | undefined) {
   return bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) => {
-      core.metrics.countFailure('payload_too_large');
+      loaded()?.metrics.countFailure('payload_too_large');
       return errorResponse(c, 'payload_too_large',
         `body: larger than the limit of ${MAX_BODY_BYTES} bytes`);
     },
