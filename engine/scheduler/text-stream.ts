@@ -83,7 +83,7 @@ export class TextStream {
   }
 
   #release(): TextStep {
-    // A stop string may start inside text already emitted only up to the held-back tail, so
+    // Emitted text never holds the start of a stop string (a possible start stays pending), so
     // searching the pending text is enough.
     let cut = -1;
 

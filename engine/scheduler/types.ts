@@ -49,7 +49,7 @@ export interface DecodeEntry {
   wantLogits: boolean;
 }
 
-/** A decoding backend: one model, one context split into `slotCount` sequence slots. */
+/** A decoding backend: one model, its `slotCount` sequence slots spread over `lanes` contexts. */
 export interface DecodeBackend {
   /** Number of sequence slots (KV sequences) in the context. */
   readonly slotCount: number;
