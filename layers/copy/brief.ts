@@ -78,28 +78,36 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  * normalised (NFC, edges trimmed, space runs collapsed).
  */
 function textField(max: number) {
-  return z
-    .string()
-    .superRefine((value, ctx) => {
-      if (isBlank(value)) {
-        ctx.addIssue({ code: 'custom', message: 'must not be blank or only invisible characters' });
-        return;
-      }
-      if (LONE_SURROGATE.test(value)) {
-        ctx.addIssue({ code: 'custom', message: 'contains broken text (a lone UTF-16 surrogate)' });
-        return;
-      }
-      const length = charLength(normaliseField(value));
-      if (length > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be at most ${max} characters (got ${length})`,
-        });
-      }
-    })
-    .transform(normaliseField)
-    // Documented in the OpenAPI schema; JSON Schema's maxLength counts code points, as we do.
-    .meta({ maxLength: max });
+  return (
+    z
+      .string()
+      .superRefine((value, ctx) => {
+        if (isBlank(value)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must not be blank or only invisible characters',
+          });
+          return;
+        }
+        if (LONE_SURROGATE.test(value)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'contains broken text (a lone UTF-16 surrogate)',
+          });
+          return;
+        }
+        const length = charLength(normaliseField(value));
+        if (length > max) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be at most ${max} characters (got ${length})`,
+          });
+        }
+      })
+      .transform(normaliseField)
+      // Documented in the OpenAPI schema; JSON Schema's maxLength counts code points, as we do.
+      .meta({ maxLength: max })
+  );
 }
 
 function textList(itemMax: number, listMax: number, what: string) {

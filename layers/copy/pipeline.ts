@@ -229,7 +229,7 @@ async function generateChecked(
   let model = deps.engine.name;
   let answeredBy = options.targetVariant;
 
-  const guard = options.onToken && new StreamGuard(brief, options.onToken);
+  const guard = options.onToken && new StreamGuard(brief, options.onToken, Boolean(jsonSchema));
   // Ten variants take two calls of at most eight candidates before any regeneration.
   const calls = (deps.maxAttempts ?? 3) + Math.ceil(brief.variants / ENGINE_MAX_CANDIDATES) - 1;
 

@@ -3,11 +3,11 @@
  * blocking rule, fits the channel, carries every required term, and is not a near-duplicate.
  * @module
  */
-import { checkText, type Violation } from '../compliance/index.js';
+import { checkText, type ComplianceResult, type Violation } from '../compliance/index.js';
 import type { CopyVariant, RejectedVariant } from './answer.js';
 import type { Brief } from './brief.js';
 import { fitsChannel, measureCopy, outputSchema, tokenBudget } from './channel-format.js';
-import { extractCopy, isNearDuplicate } from './variants.js';
+import { extractCopy, isNearDuplicate, type ExtractedCopy } from './variants.js';
 
 /**
  * The variants accepted so far and the candidates rejected, for one brief. A candidate passes when
@@ -33,14 +33,11 @@ export class Selection {
 
   consider(raw: string): { accepted: boolean; violations?: Violation[]; tooLong?: boolean } {
     const copy = extractCopy(raw, this.brief.strategy, this.structured);
-    if (typeof copy === 'string') return this.reject(raw, [copy]);
+    // The raw text of a failed extraction may be reasoning or broken JSON: never shown.
+    if (typeof copy === 'string') return this.reject('', [copy]);
     if (this.missing() <= 0) return { accepted: false };
 
-    const compliance = checkText(copy.text, {
-      language: this.brief.language,
-      channel: this.brief.channel,
-      ...(this.brief.brandVoice && { brand: this.brief.brandVoice }),
-    });
+    const compliance = checkCopy(this.brief, copy);
     const reasons: string[] = [];
     if (!compliance.passed) reasons.push('compliance');
     const unfit = fitsChannel(this.brief, copy);
@@ -75,6 +72,47 @@ export class Selection {
     this.rejected.push({ text, reasons });
     return { accepted: false };
   }
+}
+
+/**
+ * Checks a variant as a whole and each of its parts as the field it is, so a platform's field
+ * rules apply (no "!" in a search headline); spans point into the variant's text.
+ */
+export function checkCopy(brief: Brief, copy: ExtractedCopy): ComplianceResult {
+  const options = {
+    language: brief.language,
+    channel: brief.channel,
+    ...(brief.brandVoice && { brand: brief.brandVoice }),
+  };
+  const violations = [...checkText(copy.text, options).violations];
+  const seen = new Set(violations.map(spanKey));
+
+  let cursor = 0;
+  for (const field of ['headline', 'body', 'cta'] as const) {
+    const value = copy[field];
+    if (value === undefined) continue;
+    const offset = copy.text.indexOf(value, cursor);
+    if (offset < 0) continue;
+    cursor = offset + value.length;
+
+    for (const violation of checkText(value, { ...options, field }).violations) {
+      const shifted = {
+        ...violation,
+        start: violation.start + offset,
+        end: violation.end + offset,
+      };
+      if (!seen.has(spanKey(shifted))) {
+        seen.add(spanKey(shifted));
+        violations.push(shifted);
+      }
+    }
+  }
+  violations.sort((a, b) => a.start - b.start || a.end - b.end);
+  return { passed: violations.every((v) => v.severity !== 'block'), violations };
+}
+
+function spanKey(violation: Violation): string {
+  return `${violation.ruleId}:${violation.start}:${violation.end}`;
 }
 
 /** A smaller token budget after a too-long candidate, from its measured characters per token. */

@@ -7,6 +7,7 @@
 import { checkText } from '../compliance/index.js';
 import type { TokenListener } from './answer.js';
 import type { Brief } from './brief.js';
+import { copyTextOf } from './partial-json.js';
 import { stripUnprintable } from './variants.js';
 
 /**
@@ -15,7 +16,7 @@ import { stripUnprintable } from './variants.js';
  */
 export const HOLD_BACK_CHARS = 32;
 
-type Candidate = { text: string; released: number; blocked: boolean };
+type Candidate = { raw: string; text: string; released: number; blocked: boolean };
 
 /**
  * Releases candidate text to a listener only once the compliance checker has seen what follows
@@ -29,15 +30,21 @@ type Candidate = { text: string; released: number; blocked: boolean };
 export class StreamGuard {
   private readonly candidates = new Map<string, Candidate>();
 
+  /**
+   * @param structured candidates are JSON objects: only their copy fields are shown, never
+   *   the syntax or the reasoning field
+   */
   constructor(
     private readonly brief: Brief,
     private readonly listener: TokenListener,
+    private readonly structured = false,
   ) {}
 
   /** Adds a piece of candidate text and releases what is safe to show. */
   push(attempt: number, candidate: number, piece: string): void {
     const state = this.state(attempt, candidate);
-    state.text += stripUnprintable(piece);
+    state.raw += piece;
+    state.text = stripUnprintable(this.structured ? copyTextOf(state.raw) : state.raw);
     if (state.blocked) return;
 
     if (this.blocks(state.text)) {
@@ -77,7 +84,7 @@ export class StreamGuard {
     const key = `${attempt}:${candidate}`;
     let state = this.candidates.get(key);
     if (!state) {
-      state = { text: '', released: 0, blocked: false };
+      state = { raw: '', text: '', released: 0, blocked: false };
       this.candidates.set(key, state);
     }
     return state;

@@ -174,12 +174,26 @@ describe('Function: createCopyPipeline', () => {
       body: 'Carbon plate, grippy outsole.',
       text: 'Fast trails, light feet\nCarbon plate, grippy outsole.',
     });
-    expect(answer.rejected[0]?.reasons).toEqual(['too_long']);
+    // The checker's channel-length rule blocks it too.
+    expect(answer.rejected[0]?.reasons).toEqual(['compliance', 'too_long']);
     for (const variant of answer.variants) {
       expect(fits('google_search', { headline: variant.headline, body: variant.body }).fits).toBe(
         true,
       );
     }
+  });
+
+  it('applies field rules to each part: no exclamation mark in a search headline', async () => {
+    const engine = new ScriptedEngine([
+      [JSON.stringify({ headline: '冷泡乌龙上新！', body: '0糖，冷萃12小时' })],
+      [JSON.stringify({ headline: '冷泡乌龙上新', body: '0糖，冷萃12小时！' })],
+    ]);
+    const answer = await pipelineOver(engine).generate(
+      brief({ ...TEA, channel: 'google_search', variants: 1 }),
+    );
+
+    expect(answer.rejected[0]?.reasons).toEqual(['compliance']);
+    expect(answer.variants[0]?.headline).toBe('冷泡乌龙上新');
   });
 
   it('halves width-counted limits for Chinese copy (a CJK character fills two units)', async () => {
@@ -262,6 +276,21 @@ describe('Class: StreamGuard', () => {
     guard.finish(0, 0, false);
 
     expect(shown.join('')).not.toContain('第');
+  });
+
+  it('shows only the copy fields of a structured candidate, never its reasoning', () => {
+    const shown: string[] = [];
+    const guard = new StreamGuard(brief(TEA), (token) => shown.push(token.text), true);
+    const json = JSON.stringify({
+      reasoning: '白领午后犯困，想提神',
+      body: '下午三点，来瓶0糖冷泡乌龙',
+      cta: '马上尝鲜',
+    });
+
+    for (let i = 0; i < json.length; i += 3) guard.push(0, 0, json.slice(i, i + 3));
+    guard.finish(0, 0, true);
+
+    expect(shown.join('')).toBe('下午三点，来瓶0糖冷泡乌龙\n马上尝鲜');
   });
 
   it('releases a passing candidate whole, without control characters', () => {
