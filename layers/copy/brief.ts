@@ -70,8 +70,14 @@ const VOICE_ALIASES: Record<string, string> = {
 // Keys that would reach Object.prototype if copied naively.
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-// In a /u pattern a surrogate range matches only surrogates that are not part of a pair.
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+// In a /u pattern a surrogate range matches only surrogates that are not part of a pair; U+FFFD
+// is what a decoder leaves of bytes that were not UTF-8.
+const BROKEN_TEXT = /[\uD800-\uDFFF\uFFFD]/u;
+
+/** True when `text` holds a lone surrogate or a replacement character: broken, not copy. */
+export function isBrokenText(text: string): boolean {
+  return BROKEN_TEXT.test(text);
+}
 
 /**
  * A free-text field: not blank (invisible characters do not count), at most `max` characters,
@@ -89,10 +95,10 @@ function textField(max: number) {
           });
           return;
         }
-        if (LONE_SURROGATE.test(value)) {
+        if (isBrokenText(value)) {
           ctx.addIssue({
             code: 'custom',
-            message: 'contains broken text (a lone UTF-16 surrogate)',
+            message: 'contains broken text (invalid UTF-8 or a lone UTF-16 surrogate)',
           });
           return;
         }

@@ -10,6 +10,7 @@ export {
   NAMED_LENGTHS,
   STRATEGIES,
   integerField,
+  isBrokenText,
   parseBrief,
   type Brief,
   type BriefParseResult,

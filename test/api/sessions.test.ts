@@ -147,3 +147,41 @@ describe('POST /v1/sessions/{id}/rewrite: bad input', () => {
     expect(unknown.errors).toEqual([{ path: '(body)', message: 'unknown field "tone"' }]);
   });
 });
+
+describe('POST /v1/sessions/{id}/rewrite: what the rewrite may carry', () => {
+  it('validates a brief sent to a session that already has one, and uses it', async () => {
+    const { app } = apiWith({});
+    await postJson(app, '/v1/copies', { ...BRIEF, variants: 1, sessionId: 'sess_replace' });
+
+    const bad = await postJson(app, '/v1/sessions/sess_replace/rewrite', {
+      feedback: 'shorter',
+      brief: { bogus: 1, product: ['x'] },
+    });
+    const replaced = await json(
+      await postJson(app, '/v1/sessions/sess_replace/rewrite', {
+        feedback: 'shorter',
+        brief: { ...BRIEF, channel: 'sms', variants: 1 },
+      }),
+    );
+
+    expect(bad.status).toBe(400);
+    expect(replaced.channel).toBe('sms');
+  });
+
+  it('refuses feedback that asks for unlawful claims with 422, and broken text with 400', async () => {
+    const { app } = apiWith({});
+    const base = { brief: { ...BRIEF, variants: 1 } };
+    const unlawful = await postJson(app, '/v1/sessions/s_fb/rewrite', {
+      ...base,
+      feedback: '写全国第一',
+    });
+    const broken = await postJson(app, '/v1/sessions/s_fb/rewrite', {
+      ...base,
+      feedback: 'a\ud800',
+    });
+
+    expect(unlawful.status).toBe(422);
+    expect((await json(unlawful)).errors[0].path).toBe('feedback');
+    expect(broken.status).toBe(400);
+  });
+});

@@ -158,7 +158,7 @@ describe('Function: parseBrief', () => {
   it('refuses broken text with a lone surrogate', () => {
     expect(issuesOf(parseBrief({ ...B, product: '冷泡\ud800乌龙' }))[0]).toEqual({
       path: 'product',
-      message: 'contains broken text (a lone UTF-16 surrogate)',
+      message: 'contains broken text (invalid UTF-8 or a lone UTF-16 surrogate)',
     });
   });
 

@@ -9,9 +9,12 @@ import {
   BRIEF_LIMITS,
   BriefDocSchema,
   integerField,
+  BriefRejectedError,
   isBlank,
+  isBrokenText,
   type CopyPipeline,
 } from '../../../layers/copy/index.js';
+import { checkText } from '../../../layers/compliance/index.js';
 import type { ApiEnv } from '../app.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { ProblemError } from '../problems.js';
@@ -27,12 +30,13 @@ export const RewriteSchema = z
     feedback: z
       .string()
       .refine((text) => !isBlank(text), { error: 'must not be blank' })
+      .refine((text) => !isBrokenText(text), { error: 'contains broken text' })
       .refine((text) => [...text].length <= 200, { error: 'must be at most 200 characters' })
       .meta({ example: '太正式了' }),
     // Numbers sent as strings follow the brief's one rule: plain digits only.
     variants: integerField(1, BRIEF_LIMITS.variants).optional(),
     brief: BriefDocSchema.optional().meta({
-      description: 'Starts the session from this brief when it has no history yet.',
+      description: 'Starts the session from this brief, or replaces the brief of its history.',
     }),
   })
   .meta({ id: 'Rewrite' });
@@ -71,9 +75,11 @@ export function sessionsRoutes(deps: SessionsDeps): OpenAPIHono<ApiEnv> {
       });
     }
     const request = readRewrite(c.get('body'));
+    assertLawfulFeedback(request.feedback);
     const state = await deps.sessions.load(sessionId);
-    const base =
-      state?.brief ?? (request.brief === undefined ? undefined : readBrief(request.brief));
+    // A brief sent with the feedback starts the session or replaces its brief.
+    const sent = request.brief === undefined ? undefined : readBrief(request.brief);
+    const base = sent ?? state?.brief;
     if (!base) {
       throw new ProblemError(
         'not_found',
@@ -92,6 +98,14 @@ export function sessionsRoutes(deps: SessionsDeps): OpenAPIHono<ApiEnv> {
     return c.json({ ...answer, requestId: c.get('requestId') });
   });
   return routes;
+}
+
+/** Feedback that asks for unlawful claims ("写全国第一") is refused like such a brief: 422. */
+function assertLawfulFeedback(feedback: string): void {
+  const blocking = checkText(feedback).violations.filter((v) => v.severity === 'block');
+  if (blocking.length === 0) return;
+  const issues = blocking.map((v) => ({ path: 'feedback', message: `"${v.term}": ${v.reason}` }));
+  throw new BriefRejectedError([...new Set(blocking.map((v) => v.term))], issues);
 }
 
 function readRewrite(body: unknown): { feedback: string; variants?: number; brief?: unknown } {
