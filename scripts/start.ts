@@ -32,6 +32,11 @@ async function main(): Promise<void> {
   // Our own engine must be the one that answers: a busy port would let another process's
   // engine pass the readiness check while ours fails to bind.
   if (!process.env.ENGINE_URL) await assertPortFree(engineHost, enginePort, 'ENGINE_PORT');
+  const apiHost = process.env.HOST ?? '127.0.0.1';
+  const apiPort = Number(process.env.PORT ?? 8787);
+  const s3Port = Number(process.env.S3_PORT ?? 4569);
+  await assertPortFree(apiHost, apiPort, 'PORT');
+  await assertPortFree('127.0.0.1', s3Port, 'S3_PORT');
   const engine = process.env.ENGINE_URL ? undefined : startEngineProcess();
   const stopEngine = () => engine?.kill('SIGTERM');
   process.once('exit', stopEngine);
@@ -39,15 +44,13 @@ async function main(): Promise<void> {
   await waitForEngine(engineUrl, engine);
   const config = readApiConfig({ ...process.env, ENGINE_URL: engineUrl });
   const deps = createApiDeps(config, { logger });
-  const api = await startApi(deps, {
-    host: process.env.HOST ?? '127.0.0.1',
-    port: Number(process.env.PORT ?? 8787),
-  });
+  const api = await startApi(deps, { host: apiHost, port: apiPort });
   // Batch jobs share the API's cache, so a brief already answered over HTTP costs nothing.
   const batch = await startLocalBatchTrigger({
     engine: new HttpEngine({ baseUrl: engineUrl, logger: fieldLogger(logger) }),
     logger,
     cache: deps.cache,
+    s3Port,
   });
 
   printWelcome(api.url, batch.endpoint, batch.bucket);

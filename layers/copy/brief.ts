@@ -199,7 +199,11 @@ export const CanonicalBriefSchema = z.strictObject({
       error: `must be short, medium, long, or a whole number of characters from 1 to ${BRIEF_LIMITS.length}`,
     })
     .optional()
-    .meta({ description: 'Maximum characters per variant, or short / medium / long.' }),
+    .meta({
+      description:
+        'Maximum characters of the main text (the body, or the headline where a channel has ' +
+        'no body), or short / medium / long.',
+    }),
   strategy: z.enum(STRATEGIES).default('structured'),
   brandVoice: BrandVoiceSchema.optional(),
   sessionId: z
