@@ -56,7 +56,13 @@ export function jobIdentity(source: Record<string, string | undefined>): JobIden
       : key.startsWith(BATCH_INPUT_PREFIX)
         ? key.slice(BATCH_INPUT_PREFIX.length)
         : key;
-  const stem = base.replace(/\.jsonl?$/i, '');
+  // "." and ".." segments are dropped: a key such as batch/input/../x.jsonl must not name a job
+  // whose outputs would land outside batch/output/ (a file-backed server resolves them).
+  const safe = base
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== '.' && segment !== '..')
+    .join('/');
+  const stem = safe.replace(/\.jsonl?$/i, '') || 'input';
   return { id, name: `${stem}-${id}`, source: kept };
 }
 
