@@ -202,6 +202,14 @@ describe('Streaming', () => {
     expect(events.filter((event) => event === 'variant')).toHaveLength(done.variants.length);
   });
 
+  it('answers JSON when the client refuses event streams with q=0', async () => {
+    const api = apiOver(engine.url);
+    const response = await postJson(api.app, '/v1/copies', B, {
+      accept: 'text/event-stream;q=0, application/json',
+    });
+    expect(response.headers.get('content-type')).toContain('application/json');
+  });
+
   it('frees the engine when the client goes away mid-stream, and caches nothing (case 20)', async () => {
     const api = apiOver(engine.url);
     const brief = { ...B, tone: '安静' };

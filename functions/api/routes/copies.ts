@@ -99,8 +99,13 @@ function callerOf(c: Context<ApiEnv>, brief: Brief): string {
   return c.req.header('x-caller-id') ?? brief.sessionId ?? c.get('requestId');
 }
 
+/** True when the Accept header asks for server-sent events (and does not refuse them with q=0). */
 function wantsEventStream(c: Context<ApiEnv>): boolean {
-  return (c.req.header('accept') ?? '').includes('text/event-stream');
+  return (c.req.header('accept') ?? '').split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const q = params.find((param) => param.startsWith('q='));
+    return type === 'text/event-stream' && (q === undefined || Number(q.slice(2)) > 0);
+  });
 }
 
 function streamCopies(
