@@ -39,7 +39,14 @@ export const generateRequestSchema = z
     stop: z.array(z.string().min(1)).max(16).default([]),
     n: z.int().min(1).max(8).default(1),
     bad_words: z.array(z.string().min(1)).max(1024).default([]),
-    json_schema: z.record(z.string(), z.unknown()).optional(),
+    json_schema: z
+      .record(z.string(), z.unknown())
+      .refine((schema) => unknownTypes(schema).length === 0, {
+        error: (issue) =>
+          `unknown JSON Schema type ${unknownTypes(issue.input as object).join(', ')}; ` +
+          `use ${[...JSON_TYPES].join(', ')}`,
+      })
+      .optional(),
     ignore_eos: z.boolean().default(false),
     stream: z.boolean().default(false),
     deadline_ms: z.int().min(1).optional(),
@@ -80,7 +87,8 @@ export function parseGenerateRequest(json: unknown, limits: EngineLimits): Gener
   const body = parsed.data;
   if (body.max_new_tokens > limits.maxNewTokens) {
     throw new ValidationError(
-      `max_new_tokens: ${body.max_new_tokens} is over the engine limit of ${limits.maxNewTokens}`);
+      `max_new_tokens: ${body.max_new_tokens} is over the engine limit of ${limits.maxNewTokens}`,
+    );
   }
   if (body.n > limits.maxCandidates) {
     throw new ValidationError(`n: ${body.n} is over the engine limit of ${limits.maxCandidates}`);
@@ -95,11 +103,37 @@ export function parseGenerateRequest(json: unknown, limits: EngineLimits): Gener
  */
 export function checkPromptFits(promptTokens: number, maxNewTokens: number, limits: EngineLimits) {
   if (promptTokens >= limits.contextSize) {
-    throw new ValidationError(`prompt: ${promptTokens} tokens is longer than the context of ` +
-      `${limits.contextSize} tokens`);
+    throw new ValidationError(
+      `prompt: ${promptTokens} tokens is longer than the context of ` +
+        `${limits.contextSize} tokens`,
+    );
   }
   if (promptTokens + maxNewTokens > limits.contextSize) {
-    throw new ValidationError(`max_new_tokens: prompt of ${promptTokens} tokens plus ` +
-      `max_new_tokens ${maxNewTokens} is over the context of ${limits.contextSize} tokens`);
+    throw new ValidationError(
+      `max_new_tokens: prompt of ${promptTokens} tokens plus ` +
+        `max_new_tokens ${maxNewTokens} is over the context of ${limits.contextSize} tokens`,
+    );
   }
+}
+
+const JSON_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
+
+/**
+ * Every `type` in a JSON schema that JSON Schema does not define. node-llama-cpp compiles such a
+ * schema loosely (to `null`), so it is refused here instead.
+ */
+function unknownTypes(schema: unknown, found: string[] = [], depth = 0): string[] {
+  if (schema === null || typeof schema !== 'object' || depth > 32) return found;
+  for (const [key, value] of Object.entries(schema)) {
+    // A property may itself be named "type": only a string or a list of strings is a type.
+    const isTypeKeyword = key === 'type' && (typeof value === 'string' || Array.isArray(value));
+    if (!isTypeKeyword) {
+      if (typeof value === 'object') unknownTypes(value, found, depth + 1);
+      continue;
+    }
+    for (const type of [value].flat()) {
+      if (typeof type !== 'string' || !JSON_TYPES.has(type)) found.push(JSON.stringify(type));
+    }
+  }
+  return found;
 }
