@@ -95,12 +95,17 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   return app;
 }
 
-/** One summary line per request (never the body, which holds the brief), and metric flushes. */
+/**
+ * A summary line per request (never the body, which holds the brief), and metric flushes.
+ * Answered problems log at INFO; successes at DEBUG, since each answer of copy already logs its
+ * `copy_generated` event and one stdout write per hit is most of a hit's cost.
+ */
 function accessLog(logger: Logger, metrics: ApiMetrics | undefined) {
   return async function accessLog(c: import('hono').Context<ApiEnv>, next: () => Promise<void>) {
     const started = performance.now();
     await next();
-    logger.info('request', {
+    const log = c.res.status >= 400 ? logger.info.bind(logger) : logger.debug.bind(logger);
+    log('request', {
       request_id: c.get('requestId'),
       method: c.req.method,
       path: c.req.path,

@@ -326,7 +326,7 @@ describe('createHandler', () => {
         throw new Error('the engine must not be called');
       },
     };
-    const logger = new Logger({ serviceName: 'adcopy-api', logLevel: 'INFO' });
+    const logger = new Logger({ serviceName: 'adcopy-api', logLevel: 'DEBUG' });
     // Readiness still asks the engine URL, so point it at the test engine.
     const config = readApiConfig({ ENGINE_URL: engine.url });
     const handler = lambda.createHandler(

@@ -62,7 +62,11 @@ export function copiesRoutes(deps: CopiesDeps): OpenAPIHono<ApiEnv> {
     const targetVariant = deps.pickVariant?.(callerOf(c, brief));
     const options = {
       requestId: c.get('requestId'),
-      signal: c.req.raw.signal,
+      // Read only on a cache miss: on the Node server, touching the raw request's signal builds a
+      // full web Request, which costs more than serving a cache hit.
+      get signal() {
+        return c.req.raw.signal;
+      },
       ...(targetVariant && { targetVariant }),
     };
 
