@@ -176,7 +176,9 @@ export const CanonicalBriefSchema = z.strictObject({
         textList(BRIEF_LIMITS.audience, BRIEF_LIMITS.audiences, 'audiences'),
       ],
       {
-        error: `must be a text, or a list of at most ${BRIEF_LIMITS.audiences} texts, each at most ${BRIEF_LIMITS.audience} characters`,
+        error:
+          `must be a text, or a list of at most ${BRIEF_LIMITS.audiences} texts, ` +
+          `each at most ${BRIEF_LIMITS.audience} characters`,
       },
     )
     .transform((value) => (Array.isArray(value) ? value : [value]))

@@ -14,8 +14,10 @@ type Parts = { brand: string; product: string; features: string[]; audience: str
 const TEMPLATES: Record<Brief['language'], Array<(parts: Parts) => string>> = {
   zh: [
     (p) => `${p.brand}${p.product}，${p.features.join('，')}。`,
-    (p) =>
-      `${p.audience ? `${p.audience}的日常新选择：` : ''}${p.product}，${p.features[0] ?? '现已上市'}。`,
+    (p) => {
+      const lead = p.audience ? `${p.audience}的日常新选择：` : '';
+      return `${lead}${p.product}，${p.features[0] ?? '现已上市'}。`;
+    },
     (p) => `试试${p.brand}${p.product}${p.features[0] ? `，${p.features[0]}` : ''}。`,
   ],
   en: [

@@ -35,7 +35,8 @@ const EARLIER_VARIANTS_SHOWN = 5;
  *
  * @example
  * const messages = buildMessages(brief);
- * // [{ role: 'system', content: '你是一名资深广告文案…' }, { role: 'user', content: '产品：冷泡乌龙…' }]
+ * // [{ role: 'system', content: '你是一名资深广告文案…' },
+ * //  { role: 'user', content: '产品：冷泡乌龙…' }]
  */
 export function buildMessages(brief: Brief, rewrite?: RewriteContext): ChatMessage[] {
   const language = brief.language;

@@ -9,23 +9,14 @@ import {
   type BatchLogger,
   type BatchPipeline,
 } from '../../functions/batch/index.js';
+import { FIELD_CASE_BRIEF } from '../helpers/briefs.js';
 
 /** The case brief B of shared/cases/README.md, with an id. */
 export function brief(
   id: string,
   overrides: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  return {
-    id,
-    brand: '山茶',
-    product: '冷泡乌龙',
-    features: ['0糖', '冷萃12小时'],
-    audience: '都市白领',
-    tone: '活泼',
-    channel: 'wechat_moments',
-    language: 'zh',
-    ...overrides,
-  };
+  return { id, ...FIELD_CASE_BRIEF, features: [...FIELD_CASE_BRIEF.features], ...overrides };
 }
 
 /** JSONL of briefs. */

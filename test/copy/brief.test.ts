@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseBrief, type Brief, type BriefParseResult } from '../../layers/copy/index.js';
-import { FIELD_CASE_BRIEF } from '../helpers/briefs.js';
+import { FIELD_CASE_BRIEF, HEADPHONES_BRIEF } from '../helpers/briefs.js';
 
 const B = FIELD_CASE_BRIEF;
 
@@ -18,16 +18,7 @@ function issuesOf(result: BriefParseResult) {
 
 describe('Function: parseBrief', () => {
   it('maps the snake_case names ad teams send to the canonical brief', () => {
-    const brief = accepted(
-      parseBrief({
-        product_name: '极光系列无线降噪耳机',
-        brand_tone: '年轻潮流',
-        target_audience: ['Z世代', '学生群体'],
-        keywords: ['沉浸音效', '通勤神器'],
-        output_style: '口语化短句',
-        session_id: 'sess_demo_1',
-      }),
-    );
+    const brief = accepted(parseBrief(HEADPHONES_BRIEF));
 
     expect(brief).toMatchObject({
       product: '极光系列无线降噪耳机',

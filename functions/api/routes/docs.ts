@@ -69,7 +69,7 @@ function renderReference(document: OpenApiDocument): ReturnType<typeof html> {
         <h1>${document.info.title} ${document.info.version}</h1>
         <p>${document.info.description ?? ''}</p>
         <p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p>
-        ${raw(operations.map(({ path, method, operation }) => renderOperation(path, method, operation)).join(''))}
+        ${raw(operations.map((op) => renderOperation(op.path, op.method, op.operation)).join(''))}
         <h2>Schemas</h2>
         ${raw(
           Object.entries(document.components?.schemas ?? {})
