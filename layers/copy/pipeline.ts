@@ -147,8 +147,8 @@ function cacheableBrief(brief: Brief): Omit<Brief, 'id' | 'sessionId'> {
 
 /**
  * Throws {@link BriefRejectedError} (a 422) when the brief's own keywords, selling points or
- * required terms are unlawful. The pipeline runs it first; a streaming route runs it before it
- * opens its stream, so the refusal is a plain 422.
+ * required terms are unlawful. The pipeline runs it on a cache miss, before any engine call; a
+ * streaming route runs it before it opens its stream, so the refusal is a plain 422.
  */
 export function assertLawfulBrief(brief: Brief): void {
   const fields: Array<[string, string[] | undefined]> = [
