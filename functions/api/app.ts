@@ -32,15 +32,6 @@ export interface ApiDeps extends CopiesDeps, HealthDeps {
   rateLimit?: RateLimitOptions;
 }
 
-/** Each route and its methods, for a 405 with `Allow` when the path is right but the method not. */
-const ROUTE_METHODS: Array<[RegExp, string]> = [
-  [/^\/v1\/copies$/, 'POST'],
-  [/^\/v1\/sessions\/[^/]+\/rewrite$/, 'POST'],
-  [/^\/v1\/compliance\/check$/, 'POST'],
-  [/^\/v1\/(health|ready)$/, 'GET'],
-  [/^\/(openapi\.json|docs)$/, 'GET'],
-];
-
 /** Routes that need no key and are never rate limited: probes and documentation. */
 const OPEN_PATHS = ['/v1/health', '/v1/ready', '/openapi.json', '/docs'];
 
@@ -72,7 +63,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   docsRoutes(app);
 
   app.notFound((c) => {
-    const allowed = ROUTE_METHODS.find(([pattern]) => pattern.test(c.req.path))?.[1];
+    const allowed = allowedMethods(app, c.req.path);
     if (allowed) {
       const problem = new ProblemError('method_not_allowed', `${c.req.path} answers ${allowed}`);
       const response = problemResponse(c, problem);
@@ -93,6 +84,23 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     return problemResponse(c, problem);
   });
   return app;
+}
+
+/**
+ * The methods the app's own routes answer on `path` (middleware, registered for all methods, is
+ * left out), for a 405 with `Allow` when the path is right but the method is not.
+ */
+function allowedMethods(app: OpenAPIHono<ApiEnv>, path: string): string | undefined {
+  const methods = app.routes
+    .filter((route) => route.method !== 'ALL' && routePattern(route.path).test(path))
+    .map((route) => route.method);
+  return methods.length > 0 ? [...new Set(methods)].join(', ') : undefined;
+}
+
+/** A Hono route path such as `/v1/sessions/:id/rewrite` as a pattern over request paths. */
+function routePattern(routePath: string): RegExp {
+  const escaped = routePath.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+');
+  return new RegExp(`^${escaped}$`);
 }
 
 /**

@@ -128,7 +128,7 @@ describe('Engine faults', () => {
     }
   });
 
-  it('maps an unreachable engine to 502, never caches it, and recovers on the next call (case 23)', async () => {
+  it('maps an unreachable engine to 502, never cached, then recovers (case 23)', async () => {
     const flaky = await startTestEngine(SHARED_TINY_MODEL, { contextSize: 2048 });
     const port = Number(new URL(flaky.url).port);
     const api = apiOver(flaky.url);

@@ -132,6 +132,12 @@ describe('POST /v1/copies: bad input', () => {
     const response = await app.request('/v1/copies');
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('POST');
+
+    const rewrite = await app.request('/v1/sessions/s1/rewrite');
+    expect(rewrite.status).toBe(405);
+    expect(rewrite.headers.get('allow')).toBe('POST');
+    const docs = await app.request('/docs', { method: 'POST' });
+    expect(docs.headers.get('allow')).toBe('GET');
   });
 
   it('returns 404 as a problem for unknown routes', async () => {
