@@ -36,7 +36,7 @@ export interface ApiDeps extends CopiesDeps, HealthDeps {
 const OPEN_PATHS = ['/v1/health', '/v1/ready', '/openapi.json', '/docs'];
 
 /** Values every handler may read from the context. */
-export type ApiEnv = { Variables: { requestId: string; body: unknown; caller: string } };
+export type ApiEnv = { Variables: { requestId: string; bodyText: string; caller: string } };
 
 /**
  * Builds the API.

@@ -9,6 +9,7 @@ import {
   MemoryCacheStore,
   ReadThroughCache,
   RedisCacheStore,
+  type CacheStats,
   type CacheStore,
   type ListStore,
 } from '../../layers/cache/index.js';
@@ -22,6 +23,7 @@ import {
 import { createLogger, fieldLogger, type Logger } from '../../layers/observability/index.js';
 import { parseVariants, variantPicker } from './ab.js';
 import type { ApiDeps } from './app.js';
+import { HitReplay } from './hit-replay.js';
 import { ApiMetrics } from './metrics.js';
 import { parseStoredKeys, type StoredApiKey } from './middleware/api-key.js';
 import { SessionHistory } from './sessions.js';
@@ -99,6 +101,7 @@ export function createApiDeps(
   const store = overrides.store ?? createStore(config, logger);
   const cache = new ReadThroughCache({ store, logger: fieldLogger(logger) });
   const breaker = overrides.breaker ?? watchedBreaker(config, logger);
+  const replay = new HitReplay();
   const pipeline = createCopyPipeline({
     engine,
     cache,
@@ -119,8 +122,9 @@ export function createApiDeps(
     apiKeys: config.apiKeys,
     rateLimit: config.rateLimit,
     pickVariant: variantPicker(parseVariants(config.abVariants)),
+    replay,
     metrics: new ApiMetrics({
-      cacheStats: () => cache.stats(),
+      cacheStats: () => withReplayedHits(cache.stats(), replay.hits),
       // Lambda freezes the process between requests: publish before it does.
       flushEverySeconds: process.env.AWS_LAMBDA_FUNCTION_NAME ? 0 : 10,
     }),
@@ -141,6 +145,13 @@ export async function createApiDepsFromEnv(env: NodeJS.ProcessEnv): Promise<ApiD
     config.apiKeys = parseStoredKeys(secret.SecretString ?? '');
   }
   return createApiDeps(config);
+}
+
+/** Cache counters with the replayed hits counted as the hits they answer for. */
+function withReplayedHits(stats: CacheStats, replayed: number): CacheStats {
+  const hits = stats.hits + replayed;
+  const lookups = hits + stats.misses;
+  return { ...stats, hits, hitRatio: lookups === 0 ? 0 : hits / lookups };
 }
 
 function createStore(config: ApiConfig, logger: Logger): CacheStore & ListStore {

@@ -37,6 +37,11 @@ export class ApiMetrics {
       options.metrics ?? new Metrics({ namespace: 'adcopy', serviceName: 'adcopy-api' });
   }
 
+  /** The cache counters the hit-ratio metric is computed from. */
+  cacheStats(): CacheStats {
+    return this.options.cacheStats();
+  }
+
   /** Counts one answer of `/v1/copies` or a rewrite. */
   recordAnswer(answer: CopyResponse): void {
     const counts = this.counts;

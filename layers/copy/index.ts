@@ -29,6 +29,8 @@ export { BriefRejectedError } from './errors.js';
 export { steer, type Steering } from './feedback.js';
 export { degradedAnswer, templateCopies } from './fallback.js';
 export {
+  newAnswerId,
+  roundMs,
   type CopyResponse,
   type CopyVariant,
   type RejectedVariant,

@@ -7,7 +7,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { channelIdSchema } from '../../../layers/channels/index.js';
 import { checkTexts } from '../../../layers/compliance/index.js';
 import type { ApiEnv } from '../app.js';
-import { jsonBody } from '../middleware/json-body.js';
+import { jsonBody, readJson } from '../middleware/json-body.js';
 import { ProblemError } from '../problems.js';
 import { problemResponses } from './openapi.js';
 
@@ -51,7 +51,7 @@ export function complianceRoutes(): OpenAPIHono<ApiEnv> {
   routes.openAPIRegistry.registerPath(route);
 
   routes.post('/v1/compliance/check', jsonBody({ maxBytes: 1024 * 1024 }), (c) => {
-    const parsed = ComplianceCheckSchema.safeParse(c.get('body'));
+    const parsed = ComplianceCheckSchema.safeParse(readJson(c.get('bodyText')));
     if (!parsed.success) {
       const errors = parsed.error.issues.map((issue) => ({
         path: issue.path.map(String).join('.') || '(body)',

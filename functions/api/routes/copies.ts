@@ -18,7 +18,8 @@ import type { Logger } from '../../../layers/observability/index.js';
 import type { ApiEnv } from '../app.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { SessionHistory } from '../sessions.js';
-import { jsonBody } from '../middleware/json-body.js';
+import { jsonBody, readJson } from '../middleware/json-body.js';
+import type { HitReplay } from '../hit-replay.js';
 import { ProblemError, toProblem } from '../problems.js';
 import { problemResponses } from './openapi.js';
 
@@ -34,6 +35,8 @@ export interface CopiesDeps {
   sessions?: SessionHistory;
   /** @default 65536 */
   maxBodyBytes?: number;
+  /** Answers repeats of byte-identical briefs from their serialised hit; none when absent. */
+  replay?: HitReplay;
 }
 
 const route = createRoute({
@@ -58,7 +61,14 @@ export function copiesRoutes(deps: CopiesDeps): OpenAPIHono<ApiEnv> {
   routes.openAPIRegistry.registerPath(route);
 
   routes.post('/v1/copies', jsonBody({ maxBytes: deps.maxBodyBytes }), async (c) => {
-    const brief = readBrief(c.get('body'));
+    const startedAt = performance.now();
+    const streaming = wantsEventStream(c);
+    if (!streaming) {
+      const replayed = replayHit(c, deps, startedAt);
+      if (replayed) return replayed;
+    }
+
+    const brief = readBrief(readJson(c.get('bodyText')));
     const targetVariant = deps.pickVariant?.(callerOf(c, brief));
     const options = {
       requestId: c.get('requestId'),
@@ -70,7 +80,7 @@ export function copiesRoutes(deps: CopiesDeps): OpenAPIHono<ApiEnv> {
       ...(targetVariant && { targetVariant }),
     };
 
-    if (wantsEventStream(c)) {
+    if (streaming) {
       // Refuse an unlawful brief with its 422 before the stream's 200 is sent.
       assertLawfulBrief(brief);
       return streamCopies(c, deps, brief, options);
@@ -78,10 +88,28 @@ export function copiesRoutes(deps: CopiesDeps): OpenAPIHono<ApiEnv> {
 
     const answer = await deps.pipeline.generate(brief, options);
     await deps.sessions?.record(brief, answer);
+    deps.replay?.remember(c.get('bodyText'), targetVariant, answer);
     logCopyGenerated(deps, c, answer);
     return c.json({ ...answer, requestId: c.get('requestId') });
   });
   return routes;
+}
+
+/**
+ * The answer to a body this caller's variant already had served from cache, or undefined. A
+ * body with a session id is never held, so the caller here is never the session: the same
+ * caller the full path would find.
+ */
+function replayHit(c: Context<ApiEnv>, deps: CopiesDeps, startedAt: number) {
+  if (!deps.replay) return undefined;
+
+  const targetVariant = deps.pickVariant?.(callerOf(c));
+  const hit = deps.replay.lookup(c.get('bodyText'), targetVariant);
+  if (!hit) return undefined;
+
+  const { answer, body } = deps.replay.render(hit, c.get('requestId'), startedAt);
+  logCopyGenerated(deps, c, answer);
+  return c.body(body, 200, { 'content-type': 'application/json' });
 }
 
 /** Validates a parsed body as a brief, or throws a 400 naming every bad field. */
@@ -97,10 +125,10 @@ export function readBrief(body: unknown): Brief {
  * Who is asking, for A/B assignment: the API key's id, or on an open API the caller's own
  * `x-caller-id`, else the session, else the request (a fresh draw).
  */
-function callerOf(c: Context<ApiEnv>, brief: Brief): string {
+function callerOf(c: Context<ApiEnv>, brief?: Brief): string {
   const caller = c.get('caller');
   if (caller && caller !== 'anonymous') return caller;
-  return c.req.header('x-caller-id') ?? brief.sessionId ?? c.get('requestId');
+  return c.req.header('x-caller-id') ?? brief?.sessionId ?? c.get('requestId');
 }
 
 /** True when the Accept header asks for server-sent events (and does not refuse them with q=0). */

@@ -16,7 +16,7 @@ import {
 } from '../../../layers/copy/index.js';
 import { checkText } from '../../../layers/compliance/index.js';
 import type { ApiEnv } from '../app.js';
-import { jsonBody } from '../middleware/json-body.js';
+import { jsonBody, readJson } from '../middleware/json-body.js';
 import { ProblemError } from '../problems.js';
 import type { SessionHistory } from '../sessions.js';
 import { readBrief } from './copies.js';
@@ -74,7 +74,7 @@ export function sessionsRoutes(deps: SessionsDeps): OpenAPIHono<ApiEnv> {
         errors: [{ path: 'id', message: 'must be 1 to 64 letters, digits, "_" or "-"' }],
       });
     }
-    const request = readRewrite(c.get('body'));
+    const request = readRewrite(readJson(c.get('bodyText')));
     assertLawfulFeedback(request.feedback);
     const state = await deps.sessions.load(sessionId);
     // A brief sent with the feedback starts the session or replaces its brief.
