@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { EngineMetrics } from '../../engine/metrics.js';
+import { EngineMetrics, ThroughputWindow } from '../../engine/metrics.js';
 
 describe('Class: EngineMetrics', () => {
   afterEach(() => {
@@ -48,5 +48,30 @@ describe('Class: EngineMetrics', () => {
     expect(emf.length).toBeGreaterThan(0);
     expect(emf[0]).toMatchObject({ QueueDepth: 5, BusySlots: 4, PrefixCacheHitRatio: 50 });
     expect(emf[0]._aws.CloudWatchMetrics[0].Namespace).toBe('adcopy/engine');
+  });
+});
+
+describe('Class: ThroughputWindow', () => {
+  it('counts the steps of the last window only, to the bucket', () => {
+    // GIVEN a 1 s window on a clock the test moves
+    let now = 50_000;
+    const window = new ThroughputWindow(1_000, () => now);
+
+    // WHEN steps come at 0 ms, 450 ms and 990 ms, and the clock then moves on
+    window.add(10);
+    now += 450;
+    window.add(20);
+    now += 540;
+    window.add(30);
+    const full = window.perSecond();
+    now += 520;
+    const lastTwo = window.perSecond();
+    now += 1_000;
+    const none = window.perSecond();
+
+    // THEN each figure holds the tokens of the buckets still inside the window
+    expect(full).toBe(60);
+    expect(lastTwo).toBe(30);
+    expect(none).toBe(0);
   });
 });
