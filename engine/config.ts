@@ -20,6 +20,8 @@ export const ENGINE_ENV = {
   ENGINE_QUEUE_LIMIT: 'requests waiting for a slot before 429; default 64',
   ENGINE_MAX_NEW_TOKENS: 'largest max_new_tokens; default 1024',
   ENGINE_DRAIN_GRACE_MS: 'how long SIGTERM waits for running requests; default 30000',
+  UV_THREADPOOL_SIZE: 'threads of the native work pool, as the process started with it (Node ' +
+    'default 4); 1 queues each sample behind its decode and runs one lane',
 } as const;
 
 function integer(env: NodeJS.ProcessEnv, name: keyof typeof ENGINE_ENV): number | undefined {
@@ -51,5 +53,6 @@ export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
     queueLimit: integer(env, 'ENGINE_QUEUE_LIMIT'),
     maxNewTokens: integer(env, 'ENGINE_MAX_NEW_TOKENS'),
     drainGraceMs: integer(env, 'ENGINE_DRAIN_GRACE_MS'),
+    poolThreads: integer(env, 'UV_THREADPOOL_SIZE'),
   };
 }

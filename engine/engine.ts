@@ -9,6 +9,7 @@ import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 
 import { LlamaBackend } from './backends/llama/backend.js';
+import type { LayoutChoice } from './backends/llama/backend.js';
 import { EngineMetrics } from './metrics.js';
 import { VocabularyIndex } from './scheduler/bad-words.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -18,6 +19,9 @@ import type { EngineCore } from './server.js';
 
 /** What a random-weight model's id carries, so nobody mistakes its text for a real model's. */
 export const RANDOM_WEIGHTS_NOTE = 'random weights: writes random text';
+
+const DEFAULT_SLOTS = 8;
+const DEFAULT_CONTEXT_SIZE = 2048;
 
 /** Options of {@link startEngine}. */
 export interface EngineOptions {
@@ -39,6 +43,13 @@ export interface EngineOptions {
   lanes?: number;
   /** GPU layers; unset offloads all when a GPU backend is found. */
   gpuLayers?: number;
+  /**
+   * Threads of the native work pool the process started with (UV_THREADPOOL_SIZE); 1 queues
+   * each sample behind its decode and keeps to one lane. @default 4, Node's default
+   */
+  poolThreads?: number;
+  /** A layout already measured ({@link measureLayout}); unset measures at start. */
+  layout?: LayoutChoice;
   /** Requests that may wait for a slot before 429. @default 64 */
   queueLimit?: number;
   /** Largest max_new_tokens. @default 1024 */
@@ -82,6 +93,26 @@ function closeServer(server: ServerType, lingerMs: number): Promise<void> {
   });
 }
 
+/** A measured layout, and whether the model runs on a GPU. */
+export type MeasuredLayout = LayoutChoice & { gpu: boolean };
+
+/**
+ * Measures the layout {@link startEngine} would choose, without serving, and frees the model
+ * again; pass the result back as `layout` so the figures are not taken twice.
+ */
+export function measureLayout(options: EngineOptions): Promise<MeasuredLayout> {
+  return LlamaBackend.measureLayout({
+    modelPath: options.modelPath,
+    slots: options.slots ?? DEFAULT_SLOTS,
+    contextSize: options.contextSize ?? DEFAULT_CONTEXT_SIZE,
+    threads: options.threads,
+    lanes: options.lanes,
+    gpuLayers: options.gpuLayers,
+    poolThreads: options.poolThreads,
+    logger: options.logger,
+  });
+}
+
 /**
  * Loads the model and serves the engine over HTTP.
  * @example
@@ -91,8 +122,8 @@ function closeServer(server: ServerType, lingerMs: number): Promise<void> {
  */
 export async function startEngine(options: EngineOptions): Promise<RunningEngine> {
   const { logger } = options;
-  const slots = options.slots ?? 8;
-  const contextSize = options.contextSize ?? 2048;
+  const slots = options.slots ?? DEFAULT_SLOTS;
+  const contextSize = options.contextSize ?? DEFAULT_CONTEXT_SIZE;
   const host = options.host ?? '127.0.0.1';
 
   // Listen first: SageMaker pings while the model loads, and gets 503 `loading` until it is up.
@@ -112,6 +143,8 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
       threads: options.threads,
       lanes: options.lanes,
       gpuLayers: options.gpuLayers,
+      poolThreads: options.poolThreads,
+      layout: options.layout,
       logger,
     });
   } catch (error) {
@@ -146,7 +179,8 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
   if ((options.emfIntervalMs ?? 10_000) > 0) metrics.startEmf(options.emfIntervalMs);
 
   logger.info('engine serving', { url, model: modelId, slots, context_per_slot: contextSize,
-    lanes: backend.lanes, threads: backend.threads, gpu_layers: backend.gpuLayers });
+    lanes: backend.lanes, threads: backend.threads, gpu_layers: backend.gpuLayers,
+    samples_queue_behind_decode: backend.samplesQueueBehindDecode });
 
   let closing: Promise<void> | undefined;
   const shutdown = (graceMs: number) => (closing ??= (async () => {

@@ -2,8 +2,13 @@
  * @module
  * The engine process: `tsx engine/main.ts` locally, `serve` in the container. Reads its settings
  * from the environment (engine/config.ts), logs JSON, drains on SIGTERM.
+ *
+ * On CPU with one lane the engine serves from a child process whose native work pool has one
+ * thread (UV_THREADPOOL_SIZE=1), so that each sample queues behind its decode: libuv reads the
+ * pool size once, before this file runs, so only a new process can change it.
  */
 
+import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -11,7 +16,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 
 import { DEV_MODEL_NAME, ensureDevModel } from './devmodel/index.js';
 import { engineOptionsFromEnv } from './config.js';
-import { RANDOM_WEIGHTS_NOTE, startEngine } from './engine.js';
+import { measureLayout, RANDOM_WEIGHTS_NOTE, startEngine } from './engine.js';
+import type { EngineOptions, MeasuredLayout } from './engine.js';
 
 const logger = new Logger({ serviceName: 'adcopy-engine' });
 
@@ -27,6 +33,36 @@ async function findModelIn(dir: string | undefined): Promise<string | undefined>
   }
 }
 
+/**
+ * True when the layout is one lane on CPU: a one-thread pool then saves a thread hand-off per
+ * token and costs no parallel decoding. On a GPU the decode dominates and a 128k-token vocabulary
+ * makes each sample long, so samples stay parallel there.
+ */
+function wantsOneThreadPool(layout: MeasuredLayout): boolean {
+  return !layout.gpu && layout.lanes === 1;
+}
+
+/**
+ * Serves from a child process with a one-thread pool and the measured layout; this process only
+ * passes signals on and exits with the child.
+ */
+function serveWithOneThreadPool(layout: MeasuredLayout): void {
+  logger.info('serving from a process with a one-thread native pool: one lane, each sample ' +
+    'queued behind its decode', { lanes: layout.lanes, threads: layout.threads,
+    layout_reason: layout.reason, tokens_per_second: layout.tokensPerSecond });
+
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    env: { ...process.env, UV_THREADPOOL_SIZE: '1', ENGINE_LANES: '1',
+      ENGINE_THREADS: String(layout.threads) },
+    stdio: 'inherit',
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => child.kill(signal));
+  }
+  child.once('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
 async function main(): Promise<void> {
   const options = engineOptionsFromEnv();
   let modelPath = process.env.MODEL_PATH || (await findModelIn(process.env.MODEL_DIR));
@@ -38,8 +74,20 @@ async function main(): Promise<void> {
     logger.warn('MODEL_PATH is unset and MODEL_DIR has no .gguf: serving the project dev model, ' +
       'which has random weights and writes random text', { model_path: modelPath });
   }
+  const engineOptions: EngineOptions = { ...options, modelPath, modelId, logger };
 
-  const engine = await startEngine({ ...options, modelPath, modelId, logger });
+  // Unless the pool size was given, the layout is measured first, in this process's default
+  // pool (parallel lanes measure as they would run), and picks the pool.
+  if (options.poolThreads === undefined) {
+    const layout = await measureLayout(engineOptions);
+    if (wantsOneThreadPool(layout)) {
+      serveWithOneThreadPool(layout);
+      return;
+    }
+    engineOptions.layout = layout;
+  }
+
+  const engine = await startEngine(engineOptions);
 
   const stop = (signal: string) => {
     logger.info('stopping: no new requests, finishing running ones', { signal });

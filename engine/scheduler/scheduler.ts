@@ -481,24 +481,35 @@ export class Scheduler {
   async #decodeAndSample(lane: number): Promise<void> {
     const entries = this.#formBatch(lane);
     const startedAt = performance.now();
+    const sampling = entries.filter((entry) => entry.wantLogits);
+
+    const decoded = this.#backend.decode(entries);
+    // Where samples queue behind the decode on its thread, asking for them now saves a hand-off
+    // to this thread and back; the banned tokens depend only on tokens already kept.
+    const early = this.#backend.samplesQueueBehindDecode
+      ? sampling.map((entry) => this.#askSample(entry.slot)) : undefined;
 
     try {
-      await this.#backend.decode(entries);
+      await decoded;
     } catch (error) {
+      // Samples already queued read no valid logits; their samplers and the slots are left alone
+      // until they have run.
+      if (early) await Promise.all(early);
       this.#failInFlight(entries, error as Error);
       return;
     }
 
     this.#advanceFeeds(entries);
-    const sampling = entries.filter((entry) => entry.wantLogits);
-    const tokens = await Promise.all(sampling.map((entry) => this.#sampleOne(entry.slot)));
+    const outcomes = await Promise.all(early ??
+      sampling.map((entry) => this.#askSample(entry.slot)));
 
     sampling.forEach((entry, i) => {
-      const token = tokens[i];
+      const outcome = outcomes[i];
       const candidate = this.#slots[entry.slot]?.candidate;
-      if (candidate && !candidate.finishReason && token !== undefined) {
-        this.#keepToken(candidate, token);
-      }
+      if (!candidate || candidate.finishReason || outcome === undefined) return;
+
+      if (outcome instanceof Error) this.#failRequest(candidate.owner, outcome);
+      else this.#keepToken(candidate, outcome);
     });
 
     const batchTokens = entries.reduce((sum, entry) => sum + entry.tokens.length, 0);
@@ -517,7 +528,8 @@ export class Scheduler {
     }
   }
 
-  async #sampleOne(slotIndex: number): Promise<number | undefined> {
+  /** The next token of a slot's candidate, or the sampler's error; never rejects. */
+  async #askSample(slotIndex: number): Promise<number | Error | undefined> {
     const candidate = this.#slots[slotIndex]?.candidate;
     if (!candidate?.sampler || candidate.finishReason) return undefined;
 
@@ -526,8 +538,7 @@ export class Scheduler {
     try {
       return await candidate.sampler.sample(slotIndex, banned);
     } catch (error) {
-      this.#failRequest(candidate.owner, error as Error);
-      return undefined;
+      return error as Error;
     }
   }
 

@@ -66,6 +66,13 @@ export interface DecodeBackend {
    */
   readonly lanes: number;
 
+  /**
+   * True when a sample asked for right after {@link decode}, before it settles, runs after that
+   * decode on the same thread and so sees its logits (a one-thread native pool). The scheduler
+   * then asks for a step's samples at once. @default false
+   */
+  readonly samplesQueueBehindDecode?: boolean;
+
   /** The lane of `slot`. */
   laneOf(slot: number): number;
 

@@ -23,17 +23,25 @@ export class FakeBackend implements DecodeBackend {
   readonly maxBatchTokens: number;
   readonly vocabularySize = 27;
   readonly lanes: number;
+  /** Set by the `oneThread` option: decodes and samples run one after another, in call order. */
+  readonly samplesQueueBehindDecode: boolean;
   readonly steps: DecodeEntry[][] = [];
+  /** Samples asked for while a decode was still running. */
+  samplesAskedDuringDecode = 0;
   readonly erased: Array<{ slot: number; from: number }> = [];
   /** Milliseconds each decode takes. */
   delayMs = 0;
   /** When set, the decode of this step number (0-based) throws. */
   failAtStep: number | undefined;
   readonly #last: number[];
+  /** The one thread of a `oneThread` backend: the work queued on it last. */
+  #thread: Promise<unknown> = Promise.resolve();
+  #decoding = 0;
 
   constructor(readonly slotCount: number,
-    options: { contextSize?: number; batch?: number; lanes?: number } = {}) {
+    options: { contextSize?: number; batch?: number; lanes?: number; oneThread?: boolean } = {}) {
     this.lanes = options.lanes ?? 1;
+    this.samplesQueueBehindDecode = options.oneThread ?? false;
     this.slotContextSize = options.contextSize ?? 256;
     this.maxBatchTokens = options.batch ?? 64;
     this.#last = new Array(slotCount).fill(END);
@@ -44,6 +52,15 @@ export class FakeBackend implements DecodeBackend {
   }
 
   async decode(entries: readonly DecodeEntry[]): Promise<void> {
+    this.#decoding++;
+    try {
+      await this.#onThread(() => this.#decode(entries));
+    } finally {
+      this.#decoding--;
+    }
+  }
+
+  async #decode(entries: readonly DecodeEntry[]): Promise<void> {
     const step = this.steps.length;
     this.steps.push(entries.map((entry) => ({ ...entry, tokens: [...entry.tokens] })));
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
@@ -62,14 +79,27 @@ export class FakeBackend implements DecodeBackend {
     const script = (spec.grammar as number[] | undefined)?.slice();
 
     return {
-      async sample(slot, banned) {
-        let token = script?.length ? (script.shift() as number) : ((last[slot] ?? 0) % 26) + 1;
-        while (banned.includes(token)) token = (token % 26) + 1;
-        return token;
+      sample: (slot, banned) => {
+        if (this.#decoding > 0) this.samplesAskedDuringDecode++;
+
+        return this.#onThread(async () => {
+          let token = script?.length ? (script.shift() as number) : ((last[slot] ?? 0) % 26) + 1;
+          while (banned.includes(token)) token = (token % 26) + 1;
+          return token;
+        });
       },
       accept() {},
       dispose() {},
     };
+  }
+
+  /** Runs `work` after all work queued before it when the backend has one thread. */
+  #onThread<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.samplesQueueBehindDecode) return work();
+
+    const run = this.#thread.then(work, work);
+    this.#thread = run.catch(() => undefined);
+    return run;
   }
 
   tokenBytes(token: number): Uint8Array {

@@ -23,6 +23,14 @@ function setup(slots: number, queueLimit = 8) {
   return { backend, scheduler };
 }
 
+/** The greedy texts of `prompts`, all submitted at once to a new scheduler on `backend`. */
+async function textsOn(backend: FakeBackend, prompts: string[], maxNewTokens: number) {
+  const scheduler = new Scheduler(backend, { queueLimit: 8, logger: new MemoryLogger() });
+  const results = await Promise.all(prompts.map((p) => scheduler.submit(request(p, maxNewTokens))));
+  await scheduler.close();
+  return results.map((result) => result.generations[0]?.text);
+}
+
 describe('Class: Scheduler', () => {
   describe('Method: submit', () => {
     it('generates from the last prompt token until max_new_tokens', async () => {
@@ -230,17 +238,10 @@ describe('Class: Scheduler with two lanes', () => {
     const one = new FakeBackend(4);
     const two = new FakeBackend(4, { lanes: 2 });
     two.delayMs = 2;
-    const logger = new MemoryLogger();
     const prompts = ['abc', 'klm', 'uvw', 'hij'];
 
     // WHEN the same requests run on each
-    const run = async (backend: FakeBackend) => {
-      const scheduler = new Scheduler(backend, { queueLimit: 8, logger });
-      const results = await Promise.all(prompts.map((p) => scheduler.submit(request(p, 5))));
-      await scheduler.close();
-      return results.map((r) => r.generations[0]?.text);
-    };
-    const texts = await Promise.all([run(one), run(two)]);
+    const texts = await Promise.all([one, two].map((b) => textsOn(b, prompts, 5)));
 
     // THEN the texts match and every step of the two-lane backend held one lane's slots only
     expect(texts[1]).toEqual(texts[0]);
@@ -248,5 +249,38 @@ describe('Class: Scheduler with two lanes', () => {
       expect(new Set(entries.map((entry) => entry.slot % 2)).size).toBe(1);
     }
     expect(two.steps.filter((entries) => entries.length === 2).length).toBeGreaterThan(0);
+  });
+});
+
+describe('Class: Scheduler on a one-thread backend', () => {
+  it('asks for the samples while the decode runs and gives the same text', async () => {
+    // GIVEN a backend whose samples queue behind its decodes, and a plain one
+    const plain = new FakeBackend(4);
+    const oneThread = new FakeBackend(4, { oneThread: true });
+    oneThread.delayMs = 1;
+    const prompts = ['abc', 'klm', 'uvw', 'hij', 'pq'];
+
+    // WHEN the same requests run on each, more than there are slots
+    const texts = await Promise.all([plain, oneThread].map((b) => textsOn(b, prompts, 6)));
+
+    // THEN the texts match, and only the one-thread backend was asked early
+    expect(texts[1]).toEqual(texts[0]);
+    expect(texts[0]).toEqual(['defghi', 'nopqrs', 'xyzabc', 'klmnop', 'rstuvw']);
+    expect(oneThread.samplesAskedDuringDecode).toBeGreaterThan(0);
+    expect(plain.samplesAskedDuringDecode).toBe(0);
+  });
+
+  it('fails a step whose decode fails with the decode error and keeps serving', async () => {
+    const backend = new FakeBackend(2, { oneThread: true });
+    backend.failAtStep = 2;
+    const scheduler = new Scheduler(backend, { queueLimit: 8, logger: new MemoryLogger() });
+
+    const failed = scheduler.submit(request('a', 10));
+    await expect(failed).rejects.toThrow('the device fell over');
+    const after = await scheduler.submit(request('a', 2));
+
+    expect(after.generations[0]?.text).toBe('bc');
+    expect(after.cachedPromptTokens).toBe(0);
+    await scheduler.close();
   });
 });

@@ -71,6 +71,14 @@ export interface LlamaBackendOptions {
   lanes?: number;
   /** Layers to offload to a GPU; `undefined` offloads all when a GPU backend is found. */
   gpuLayers?: number;
+  /**
+   * Threads of the process's native work pool (libuv's, UV_THREADPOOL_SIZE as the process
+   * started with it; Node's default is 4). With 1, each sample queues behind its decode on that
+   * one thread, and only one lane can run. @default 4
+   */
+  poolThreads?: number;
+  /** A layout already chosen (by {@link LlamaBackend.measureLayout}): used as it is. */
+  layout?: LayoutChoice;
   /** Most tokens in one decode step. @default 512 */
   batchSize?: number;
   logger: EngineLogger;
@@ -139,8 +147,10 @@ async function createLanes(model: LlamaModel, options: LlamaBackendOptions, layo
 /** Candidate layouts: data-parallel lanes of one thread, or one lane with every core. */
 function layoutCandidates(options: LlamaBackendOptions, gpu: boolean): Layout[] {
   const cores = Math.max(1, availableParallelism());
+  // Lanes decode at the same time only on threads of their own; a one-thread pool runs one.
+  const oneThreadPool = options.poolThreads === 1;
   const laneChoices = options.lanes !== undefined ? [options.lanes]
-    : gpu ? [1] : [Math.min(cores, options.slots), 1];
+    : gpu || oneThreadPool ? [1] : [Math.min(cores, options.slots), 1];
   const threadChoices = options.threads !== undefined ? [options.threads] : [1, cores];
 
   const layouts = laneChoices
@@ -190,6 +200,32 @@ async function measureLanes(lanes: Lane[], slots: number, budgetMs: number,
   return Math.round((steps * slots) / seconds);
 }
 
+/** The native runtime and the model, with every layer on the GPU when one is found. */
+async function loadRuntime(options: LlamaBackendOptions) {
+  const { logger } = options;
+  const llama = await getLlama({
+    gpu: 'auto',
+    build: 'never',
+    logLevel: LlamaLogLevel.warn,
+    // The native runtime's own messages go to the app logger under their own tag.
+    logger: (level, message) => logger.debug('llama.cpp', { llama_level: level, text: message }),
+  });
+
+  const gpu = llama.gpu !== false;
+  const gpuLayers = options.gpuLayers ?? (gpu ? 'max' : 0);
+  const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers });
+  logger.info('model loaded', {
+    model_path: options.modelPath,
+    gpu: llama.gpu,
+    gpu_layers: model.gpuLayers,
+    gpu_reason: gpu
+      ? `GPU backend ${llama.gpu} found: offloading ${model.gpuLayers} layers`
+      : 'no GPU backend found: running on CPU',
+  });
+
+  return { llama, model, gpu };
+}
+
 /**
  * One model, its slots spread over one or more contexts ("lanes") that decode at the same time.
  * @example
@@ -202,6 +238,7 @@ export class LlamaBackend implements DecodeBackend {
   readonly maxBatchTokens: number;
   readonly vocabularySize: number;
   readonly lanes: number;
+  readonly samplesQueueBehindDecode: boolean;
   readonly tokenBytes: (token: number) => Uint8Array;
   /** How the layout was chosen (measured, or given). */
   readonly layoutChoice: LayoutChoice;
@@ -215,13 +252,16 @@ export class LlamaBackend implements DecodeBackend {
   readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
 
   private constructor(llama: Llama, model: LlamaModel, lanes: Lane[], slots: number,
-    choice: LayoutChoice) {
+    choice: LayoutChoice, poolThreads: number) {
     this.#llama = llama;
     this.#model = model;
     this.#lanes = lanes;
     this.#nativeModel = (model as unknown as { _model: NativeModel })._model;
     this.#chatWrapper = resolveChatWrapper(model);
     this.lanes = lanes.length;
+    // libuv's pool is first in, first out: with one thread, a sample queued after a decode runs
+    // after it (other lanes' work may come between; it touches other contexts).
+    this.samplesQueueBehindDecode = poolThreads === 1;
     this.slotCount = slots;
     this.slotContextSize = (lanes[0] as Lane).context.contextSize;
     this.maxBatchTokens = (lanes[0] as Lane).context.batchSize;
@@ -242,40 +282,45 @@ export class LlamaBackend implements DecodeBackend {
    * (unless both are given), then logs what it chose and why.
    */
   static async load(options: LlamaBackendOptions): Promise<LlamaBackend> {
-    const { logger } = options;
-    const llama = await getLlama({
-      gpu: 'auto',
-      build: 'never',
-      logLevel: LlamaLogLevel.warn,
-      // The native runtime's own messages go to the app logger under their own tag.
-      logger: (level, message) => logger.debug('llama.cpp', { llama_level: level, text: message }),
-    });
-
-    const gpu = llama.gpu !== false;
-    const gpuLayers = options.gpuLayers ?? (gpu ? 'max' : 0);
-    const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers });
-    logger.info('model loaded', {
-      model_path: options.modelPath,
-      gpu: llama.gpu,
-      gpu_layers: model.gpuLayers,
-      gpu_reason: gpu
-        ? `GPU backend ${llama.gpu} found: offloading ${model.gpuLayers} layers`
-        : 'no GPU backend found: running on CPU',
-    });
+    const { llama, model, gpu } = await loadRuntime(options);
 
     const { lanes, choice } = await LlamaBackend.#chooseLayout(model, options, gpu);
-    logger.info('layout chosen', {
+    options.logger.info('layout chosen', {
       lanes: choice.lanes,
       threads: choice.threads,
       reason: choice.reason,
       tokens_per_second: choice.tokensPerSecond,
       slots: options.slots,
+      samples_queue_behind_decode: options.poolThreads === 1,
     });
 
-    return new LlamaBackend(llama, model, lanes, options.slots, choice);
+    return new LlamaBackend(llama, model, lanes, options.slots, choice, options.poolThreads ?? 4);
+  }
+
+  /**
+   * Loads the model only to choose its layout as {@link load} would, then frees everything: a
+   * process can then serve with the native pool that the layout wants (see engine/main.ts).
+   */
+  static async measureLayout(options: LlamaBackendOptions): Promise<LayoutChoice & {
+    gpu: boolean }> {
+    const { llama, model, gpu } = await loadRuntime(options);
+
+    try {
+      const { lanes, choice } = await LlamaBackend.#chooseLayout(model, options, gpu);
+      for (const lane of lanes) await lane.context.dispose();
+      return { ...choice, gpu };
+    } finally {
+      await model.dispose();
+      await llama.dispose();
+    }
   }
 
   static async #chooseLayout(model: LlamaModel, options: LlamaBackendOptions, gpu: boolean) {
+    if (options.layout) {
+      return { lanes: await createLanes(model, options, options.layout, gpu),
+        choice: options.layout };
+    }
+
     const candidates = layoutCandidates(options, gpu);
     const tokensPerSecond: Record<string, number> = {};
 
