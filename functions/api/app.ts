@@ -2,14 +2,15 @@
  * The API as one Hono app, the same object on Lambda and on a plain Node server.
  * @module
  */
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
-import { requestId } from 'hono/request-id';
 
 import type { Logger } from '../../layers/observability/index.js';
 import type { ApiMetrics } from './metrics.js';
 import { apiKey, type StoredApiKey } from './middleware/api-key.js';
 import { rateLimit, type RateLimitOptions } from './middleware/rate-limit.js';
+import { requestIdentity } from './middleware/request-id.js';
 import { problemResponse, ProblemError, toProblem } from './problems.js';
 import { complianceRoutes } from './routes/compliance.js';
 import { copiesRoutes, type CopiesDeps } from './routes/copies.js';
@@ -36,7 +37,9 @@ export interface ApiDeps extends CopiesDeps, HealthDeps {
 const OPEN_PATHS = ['/v1/health', '/v1/ready', '/openapi.json', '/docs'];
 
 /** Values every handler may read from the context. */
-export type ApiEnv = { Variables: { requestId: string; bodyText: string; caller: string } };
+export type ApiEnv = {
+  Variables: { requestId: string; requestIdInResponse?: boolean; bodyText: string; caller: string };
+};
 
 /**
  * Builds the API.
@@ -48,7 +51,7 @@ export type ApiEnv = { Variables: { requestId: string; bodyText: string; caller:
 export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>();
 
-  app.use(requestId({ headerName: 'x-request-id' }));
+  app.use(requestIdentity());
   app.use(accessLog(deps.logger, deps.metrics));
   if (deps.corsOrigins?.length) {
     app.use(cors({ origin: deps.corsOrigins, exposeHeaders: ['x-request-id', 'retry-after'] }));
@@ -112,14 +115,18 @@ function accessLog(logger: Logger, metrics: ApiMetrics | undefined) {
   return async function accessLog(c: import('hono').Context<ApiEnv>, next: () => Promise<void>) {
     const started = performance.now();
     await next();
-    const log = c.res.status >= 400 ? logger.info.bind(logger) : logger.debug.bind(logger);
-    log('request', {
-      request_id: c.get('requestId'),
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      latency_ms: Math.round((performance.now() - started) * 100) / 100,
-    });
+    const failed = c.res.status >= 400;
+    // The level is checked first: even a suppressed Powertools call costs microseconds.
+    if (failed || logger.level <= LogLevelThreshold.DEBUG) {
+      const log = failed ? logger.info.bind(logger) : logger.debug.bind(logger);
+      log('request', {
+        request_id: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        latency_ms: Math.round((performance.now() - started) * 100) / 100,
+      });
+    }
     metrics?.flushIfDue();
   };
 }
