@@ -40,6 +40,11 @@ export interface ApiConfig {
   maxBodyBytes: number;
   /** `CACHE_TTL_SECONDS`. @default 3600 */
   cacheTtlSeconds: number;
+  /**
+   * `HIT_REPLAY_MS`: how long a cache hit of a byte-identical brief is answered from its
+   * serialised form (see hit-replay.ts); 0 turns replays off. @default 10000
+   */
+  hitReplayMs: number;
   /** `API_KEYS`: `id:sha256-hex` entries. @default none: the API runs open */
   apiKeys: StoredApiKey[];
   /** `AB_VARIANTS`: `blue,green` or `blue:90,green:10`. @default none */
@@ -69,6 +74,7 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       .filter(Boolean),
     maxBodyBytes: positiveNumber(env, 'MAX_BODY_BYTES', 64 * 1024),
     cacheTtlSeconds: positiveNumber(env, 'CACHE_TTL_SECONDS', 3600),
+    hitReplayMs: env.HIT_REPLAY_MS === '0' ? 0 : positiveNumber(env, 'HIT_REPLAY_MS', 10_000),
     apiKeys: parseStoredKeys(env.API_KEYS ?? ''),
     abVariants: env.AB_VARIANTS ?? '',
     rateLimit: {
@@ -101,7 +107,10 @@ export function createApiDeps(
   const store = overrides.store ?? createStore(config, logger);
   const cache = new ReadThroughCache({ store, logger: fieldLogger(logger) });
   const breaker = overrides.breaker ?? watchedBreaker(config, logger);
-  const replay = new HitReplay();
+  const replay =
+    config.hitReplayMs > 0
+      ? new HitReplay({ ttlMs: Math.min(config.hitReplayMs, config.cacheTtlSeconds * 1000) })
+      : undefined;
   const pipeline = createCopyPipeline({
     engine,
     cache,
@@ -122,9 +131,9 @@ export function createApiDeps(
     apiKeys: config.apiKeys,
     rateLimit: config.rateLimit,
     pickVariant: variantPicker(parseVariants(config.abVariants)),
-    replay,
+    ...(replay && { replay }),
     metrics: new ApiMetrics({
-      cacheStats: () => withReplayedHits(cache.stats(), replay.hits),
+      cacheStats: () => withReplayedHits(cache.stats(), replay?.hits ?? 0),
       // Lambda freezes the process between requests: publish before it does.
       flushEverySeconds: process.env.AWS_LAMBDA_FUNCTION_NAME ? 0 : 10,
     }),

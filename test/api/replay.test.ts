@@ -145,6 +145,16 @@ describe('replaying cache hits of byte-identical briefs', () => {
     expect(api.deps.replay?.hits).toBe(0);
   });
 
+  it('is off with HIT_REPLAY_MS=0: every repeat takes the full path and is still a hit', async () => {
+    const api = apiWith({ HIT_REPLAY_MS: '0' });
+    const answers = [];
+    for (let i = 0; i < 3; i++)
+      answers.push(await json(await postJson(api.app, '/v1/copies', text)));
+
+    expect(api.deps.replay).toBeUndefined();
+    expect(answers.map((answer) => answer.cached)).toEqual([false, true, true]);
+  });
+
   it('streams a held brief through the full path', async () => {
     const api = apiWith();
     await postJson(api.app, '/v1/copies', text);
