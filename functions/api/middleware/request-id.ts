@@ -28,7 +28,9 @@ export function requestIdentity(): MiddlewareHandler<RequestIdEnv> {
 
     await next();
 
-    if (c.get('requestIdInResponse') !== true) c.header('x-request-id', id);
+    // Set on the response's own headers: c.header() on a finished response would rebuild it as
+    // a full web Response, and the Node server then streams its body the slow way.
+    if (c.get('requestIdInResponse') !== true) c.res.headers.set('x-request-id', id);
   };
 }
 
