@@ -21,13 +21,6 @@ function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   return true;
 }
 
-function endsWith(bytes: readonly number[], suffix: Uint8Array): boolean {
-  if (bytes.length < suffix.length) return false;
-  const offset = bytes.length - suffix.length;
-  for (let i = 0; i < suffix.length; i++) if (bytes[offset + i] !== suffix[i]) return false;
-  return true;
-}
-
 /**
  * The vocabulary's token bytes, sorted so that "every token starting with these bytes" is a
  * binary search. Built once per model.
@@ -35,18 +28,25 @@ function endsWith(bytes: readonly number[], suffix: Uint8Array): boolean {
  * const vocabulary = new VocabularyIndex(backend.vocabularySize, (t) => backend.tokenBytes(t));
  */
 export class VocabularyIndex {
-  readonly #bytes: Uint8Array[];
+  readonly #bytes: Buffer[];
   readonly #sorted: number[];
+  /** Token ids, longest bytes first: only tokens at least as long as a needle can hold it. */
+  readonly #byLength: number[];
 
   /**
    * @param size number of tokens
    * @param bytesOf the raw bytes of a token
    */
   constructor(size: number, bytesOf: (token: number) => Uint8Array) {
-    this.#bytes = Array.from({ length: size }, (_, token) => bytesOf(token));
+    this.#bytes = Array.from({ length: size }, (_, token) => {
+      const bytes = bytesOf(token);
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    });
     this.#sorted = Array.from({ length: size }, (_, token) => token)
       .filter((token) => (this.#bytes[token] as Uint8Array).length > 0)
       .sort((a, b) => compareBytes(this.#bytes[a] as Uint8Array, this.#bytes[b] as Uint8Array));
+    this.#byLength = [...this.#sorted]
+      .sort((a, b) => (this.#bytes[b] as Buffer).length - (this.#bytes[a] as Buffer).length);
   }
 
   /** Bytes of `token`. */
@@ -73,14 +73,13 @@ export class VocabularyIndex {
     const tokens: number[] = [];
     const needleBuffer = Buffer.from(needle);
 
-    this.#bytes.forEach((bytes, token) => {
-      if (bytes.length >= needle.length && Buffer.from(bytes.buffer, bytes.byteOffset,
-        bytes.length).includes(needleBuffer)) {
-        tokens.push(token);
-      }
-    });
+    for (const token of this.#byLength) {
+      const bytes = this.#bytes[token] as Buffer;
+      if (bytes.length < needle.length) break;
+      if (bytes.includes(needleBuffer)) tokens.push(token);
+    }
 
-    return tokens;
+    return tokens.sort((a, b) => a - b);
   }
 
   #lowerBound(prefix: Uint8Array): number {
@@ -98,9 +97,15 @@ export class VocabularyIndex {
   }
 }
 
+/** A map key for a byte string (one character per byte). */
+function keyOf(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes);
+}
+
 /**
  * The bad-words list of one request. Ask it, before each sampling step, which tokens the next
- * one must not be.
+ * one must not be. The work of a step grows with the longest phrase, not with the number of
+ * phrases: each phrase start the text can end with is one map look-up.
  * @example
  * const guard = new BadWordsGuard(vocabulary, ['全国第一']);
  * const banned = guard.bannedNext(generatedTokens);
@@ -108,8 +113,12 @@ export class VocabularyIndex {
 export class BadWordsGuard {
   readonly #vocabulary: VocabularyIndex;
   readonly #phrases: Uint8Array[];
-  readonly #alwaysBanned: number[];
+  readonly #alwaysBanned: readonly number[];
   readonly #tailBytes: number;
+  /** For each proper prefix of a phrase (as a key), the rests that would complete a phrase. */
+  readonly #restsAfter = new Map<string, Uint8Array[]>();
+  /** Tokens whose bytes start with a rest, by the rest's key: found once, then reused. */
+  readonly #startingWith = new Map<string, number[]>();
 
   /**
    * @param vocabulary the model's token bytes
@@ -121,6 +130,15 @@ export class BadWordsGuard {
     this.#phrases = [...new Set(phrases)].filter((p) => p.length > 0).map((p) => encoder.encode(p));
     this.#alwaysBanned = [...new Set(this.#phrases.flatMap((p) => vocabulary.tokensContaining(p)))];
     this.#tailBytes = Math.max(0, ...this.#phrases.map((phrase) => phrase.length - 1));
+
+    for (const phrase of this.#phrases) {
+      for (let k = 1; k < phrase.length; k++) {
+        const key = keyOf(phrase.subarray(0, k));
+        const rests = this.#restsAfter.get(key);
+        if (rests) rests.push(phrase.subarray(k));
+        else this.#restsAfter.set(key, [phrase.subarray(k)]);
+      }
+    }
   }
 
   /** True when the list bans nothing. */
@@ -129,35 +147,50 @@ export class BadWordsGuard {
   }
 
   /** Tokens that must not come next after `generated`. */
-  bannedNext(generated: readonly number[]): number[] {
+  bannedNext(generated: readonly number[]): readonly number[] {
     if (this.#phrases.length === 0) return [];
 
+    // The text already ends with the first `k` bytes of a phrase: ban every token whose bytes
+    // start with the rest of it.
     const tail = this.#tail(generated);
-    const banned = new Set(this.#alwaysBanned);
-
-    for (const phrase of this.#phrases) {
-      // The text already ends with the first `k` bytes of the phrase: ban every token whose bytes
-      // start with the rest of it.
-      for (let k = 1; k < phrase.length; k++) {
-        if (!endsWith(tail, phrase.subarray(0, k))) continue;
-        for (const token of this.#vocabulary.tokensStartingWith(phrase.subarray(k))) {
-          banned.add(token);
-        }
+    let banned: Set<number> | undefined;
+    let key = '';
+    for (let k = 1; k <= tail.length; k++) {
+      key = String.fromCharCode(tail[tail.length - k] as number) + key;
+      for (const rest of this.#restsAfter.get(key) ?? []) {
+        banned ??= new Set(this.#alwaysBanned);
+        for (const token of this.#tokensStartingWith(rest)) banned.add(token);
       }
     }
 
-    return [...banned];
+    // Most steps end no phrase start: the same list again, so the sampler keeps its settings.
+    return banned ? [...banned] : this.#alwaysBanned;
+  }
+
+  #tokensStartingWith(rest: Uint8Array): number[] {
+    const key = keyOf(rest);
+    let tokens = this.#startingWith.get(key);
+    if (!tokens) this.#startingWith.set(key, (tokens = this.#vocabulary.tokensStartingWith(rest)));
+    return tokens;
   }
 
   /** The last bytes of the generated text, as many as the longest phrase could need. */
-  #tail(generated: readonly number[]): number[] {
-    const tail: number[] = [];
+  #tail(generated: readonly number[]): Uint8Array {
+    const pieces: Uint8Array[] = [];
+    let length = 0;
 
-    for (let i = generated.length - 1; i >= 0 && tail.length < this.#tailBytes; i--) {
+    for (let i = generated.length - 1; i >= 0 && length < this.#tailBytes; i--) {
       const bytes = this.#vocabulary.bytesOf(generated[i] as number);
-      tail.unshift(...bytes);
+      pieces.push(bytes);
+      length += bytes.length;
     }
 
-    return tail.slice(Math.max(0, tail.length - this.#tailBytes));
+    const tail = new Uint8Array(length);
+    let offset = length;
+    for (const bytes of pieces) {
+      offset -= bytes.length;
+      tail.set(bytes, offset);
+    }
+    return tail.subarray(Math.max(0, length - this.#tailBytes));
   }
 }

@@ -83,4 +83,33 @@ describe('Class: BadWordsGuard', () => {
     expect(guard.bannedNext([id('b'), id('e'), id('s')])).toContain(id('t'));
     expect(guard.bannedNext([id('s')])).not.toContain(id('t'));
   });
+
+  it('bans exactly the tokens that would end a phrase, after any text', () => {
+    // GIVEN phrases that share starts and a vocabulary that spells them many ways
+    const phrases = ['best', 'bestow', 'estate', 'st', '全国第一', '国第'];
+    const guard = new BadWordsGuard(vocabulary, phrases);
+    const concat = (...parts: Uint8Array[]) => Buffer.concat(parts);
+    // The reference: a token is banned when the text and it hold a phrase that ends in it.
+    const reference = (generated: number[]) => {
+      const text = concat(...generated.map((token) => vocabulary.bytesOf(token)));
+      return pieces.map((_, token) => token).filter((token) => {
+        const next = concat(text, vocabulary.bytesOf(token));
+        return phrases.some((phrase) => {
+          const at = next.lastIndexOf(Buffer.from(bytes(phrase)));
+          return at >= 0 && at + bytes(phrase).length > text.length;
+        });
+      });
+    };
+
+    // WHEN many pseudo-random texts are asked about
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (let round = 0; round < 300; round++) {
+      const generated = Array.from({ length: Math.floor(random() * 6) },
+        () => 1 + Math.floor(random() * (pieces.length - 1)));
+
+      // THEN the guard bans what the reference bans, no more and no less
+      expect([...guard.bannedNext(generated)].sort((a, b) => a - b)).toEqual(reference(generated));
+    }
+  });
 });
