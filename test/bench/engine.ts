@@ -3,7 +3,10 @@
  * brief, 48 new tokens) at concurrency 1, 4 and 8, streamed, against the engine running as its
  * own process. With LLAMA_SERVER_BIN set, the same run measures llama.cpp's llama-server on the
  * same model and thread count; with LLAMA_BENCH_BIN set, llama-bench's single-stream figure is
- * recorded beside the engine's. Writes test/bench/results/engine.json.
+ * recorded beside the engine's. Single-stream decoding is also measured through node-llama-cpp
+ * itself, with direct native calls and no engine around them (`floor` mode of this file, run as
+ * its own process so that its native pool can have one thread): what the engine could reach.
+ * Writes test/bench/results/engine.json.
  *
  * Run: npm run bench:engine  (BENCH_MODEL=path to use another GGUF; BENCH_THREADS=n)
  */
@@ -15,6 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 
+import type { NativeContext } from '../../engine/backends/llama/backend.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
 
 const REQUESTS = 64;
@@ -281,13 +285,14 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-async function startEngineProcess(modelPath: string, threads: number | undefined) {
+async function startEngineProcess(modelPath: string, threads: number | undefined,
+  env: Record<string, string> = {}) {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'engine/main.ts'], {
     env: { ...process.env, MODEL_PATH: modelPath, ENGINE_PORT: String(port),
       ENGINE_SLOTS: String(SLOTS), ENGINE_CONTEXT_SIZE: String(CONTEXT_PER_SLOT),
       ENGINE_QUEUE_LIMIT: String(REQUESTS), ENGINE_DRAIN_GRACE_MS: '0',
-      ...(threads !== undefined && { ENGINE_THREADS: String(threads) }) },
+      ...(threads !== undefined && { ENGINE_THREADS: String(threads) }), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let log = '';
@@ -300,7 +305,8 @@ async function startEngineProcess(modelPath: string, threads: number | undefined
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/ping`, child);
   const layout = /"layout chosen".*?"lanes":(\d+),"threads":(\d+)/.exec(log);
-  return { child, url, lanes: Number(layout?.[1] ?? 1), threads: Number(layout?.[2] ?? 1) };
+  return { child, url, lanes: Number(layout?.[1] ?? 1), threads: Number(layout?.[2] ?? 1),
+    samplesQueueBehindDecode: /"samples_queue_behind_decode":true/.test(log) };
 }
 
 /** The prompt tokens the engine renders for a brief, so llama-server gets identical ones. */
@@ -344,11 +350,142 @@ async function startLlamaServer(bin: string, modelPath: string, threads: number)
   return { child, target: llamaServerTarget(name, url, await renderedPrompt(modelPath)) };
 }
 
+/** A figure over rounds: the median and the range. */
+interface Spread { median: number; min: number; max: number; runs: number[] }
+
+function spread(runs: number[]): Spread {
+  return { median: Math.round(median(runs)), min: Math.round(Math.min(...runs)),
+    max: Math.round(Math.max(...runs)), runs: runs.map(Math.round) };
+}
+
+/** The loops of `floor` mode: one sequence, 128 new tokens a run, through node-llama-cpp only. */
+type FloorLoop = 'decode_only' | 'decode_then_sample' | 'decode_with_queued_sample';
+
+/** The parts of node-llama-cpp's native context the loops call, as the engine calls them. */
+type FloorNative = Omit<NativeContext, 'sampleToken' | 'setThreads'> & {
+  sampleToken(logitIndex: number, sampler: unknown): Promise<number>;
+};
+
+/**
+ * Tokens per second of one loop: a greedy sample (or, for `decode_only`, a fixed next token)
+ * after each one-token decode, as llama-bench's tg128 decodes one token a step.
+ */
+async function floorRun(native: FloorNative, sampler: unknown, loop: FloorLoop): Promise<number> {
+  native.removeTokenCellsFromSequence(0, 0, -1);
+  let token = 1;
+  const started = performance.now();
+
+  for (let position = 0; position < 128; position++) {
+    native.initBatch(1);
+    const [logitIndex] = native.addToBatch(0, position, Uint32Array.of(token), Uint32Array.of(0));
+    const decoded = native.decodeBatch();
+
+    if (loop === 'decode_with_queued_sample') {
+      // Valid only on a one-thread pool: the sample runs after the decode on that thread.
+      const sampled = native.sampleToken(logitIndex as number, sampler);
+      await decoded;
+      token = await sampled;
+    } else {
+      await decoded;
+      token = loop === 'decode_only' ? 1 + (position % 100)
+        : await native.sampleToken(logitIndex as number, sampler);
+    }
+  }
+  return 128 / ((performance.now() - started) / 1000);
+}
+
+/** `floor` mode: runs the loops given in turns, 5 runs each after a warm-up; prints JSON. */
+async function floorMain(modelPath: string, threads: number, loops: FloorLoop[]): Promise<void> {
+  if (loops.includes('decode_with_queued_sample') && process.env.UV_THREADPOOL_SIZE !== '1') {
+    throw new Error('decode_with_queued_sample needs UV_THREADPOOL_SIZE=1');
+  }
+  const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+  const llama = await getLlama({ gpu: 'auto', build: 'never', logLevel: LlamaLogLevel.warn });
+  const model = await llama.loadModel({ modelPath, gpuLayers: llama.gpu ? 'max' : 0 });
+  const context = await model.createContext({ contextSize: CONTEXT_PER_SLOT, sequences: 1,
+    threads, batchSize: 512 });
+  const native = (context as unknown as { _ctx: FloorNative })._ctx;
+  const bindings = (llama as unknown as { _bindings: {
+    AddonSampler: new (model: unknown) => { applyConfig(config: object): void } } })._bindings;
+  const sampler = new bindings.AddonSampler((model as unknown as { _model: unknown })._model);
+  sampler.applyConfig({ temperature: 0 });
+
+  const runs = new Map<FloorLoop, number[]>(loops.map((loop) => [loop, []]));
+  for (const loop of loops) await floorRun(native, sampler, loop);
+  for (let round = 0; round < 5; round++) {
+    for (const loop of loops) runs.get(loop)?.push(await floorRun(native, sampler, loop));
+  }
+
+  console.log(JSON.stringify(Object.fromEntries([...runs].map(([loop, rates]) =>
+    [loop, Math.round(median(rates))]))));
+  await context.dispose();
+  await model.dispose();
+  await llama.dispose();
+}
+
+/** Runs `floor` mode as its own process (with `env`) and returns its JSON. */
+function floorFigures(modelPath: string, threads: number, loops: FloorLoop[],
+  env: Record<string, string> = {}): Record<FloorLoop, number> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/engine.ts', 'floor',
+    modelPath, String(threads), ...loops], { encoding: 'utf8', env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').at(-1) as string);
+}
+
 function llamaBenchFigure(bin: string, modelPath: string, threads: number): number {
   const out = execFileSync(bin, ['-m', modelPath, '-t', String(threads), '-p', '0', '-n', '128',
     '-r', '3', '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const rows = JSON.parse(out) as Array<{ avg_ts: number }>;
   return Math.round(rows[0]?.avg_ts ?? 0);
+}
+
+const SINGLE_STREAM_ROUNDS = 3;
+
+/** Single-stream figures of each source, with median and range over the rounds. */
+interface SingleStream {
+  rounds: number;
+  engine: Spread & { lanes: number; samples_queue_behind_decode: boolean };
+  engine_one_lane: Spread & { lanes: number; samples_queue_behind_decode: boolean };
+  node_llama_cpp_floor: Record<FloorLoop, Spread>;
+  llama_bench_tg128?: Spread;
+}
+
+type EngineProcess = Awaited<ReturnType<typeof startEngineProcess>>;
+
+/**
+ * Single-stream decoding of the engine (its measured layout, and one lane), of node-llama-cpp's
+ * own loops and of llama-bench, taking turns round after round so a shared machine's drift hits
+ * them alike.
+ */
+async function singleStreamInTurns(modelPath: string, engine: EngineProcess,
+  oneLane: EngineProcess, benchBin: string | undefined): Promise<SingleStream> {
+  const engineRuns: number[] = [];
+  const oneLaneRuns: number[] = [];
+  const benchRuns: number[] = [];
+  const floor = new Map<FloorLoop, number[]>();
+  const keep = (figures: Record<string, number>) => Object.entries(figures)
+    .forEach(([loop, rate]) => floor.set(loop as FloorLoop,
+      [...floor.get(loop as FloorLoop) ?? [], rate]));
+
+  for (let round = 0; round < SINGLE_STREAM_ROUNDS; round++) {
+    engineRuns.push(await singleStreamDecode(engine.url));
+    oneLaneRuns.push(await singleStreamDecode(oneLane.url));
+    keep(floorFigures(modelPath, engine.threads, ['decode_only', 'decode_then_sample']));
+    keep(floorFigures(modelPath, engine.threads, ['decode_with_queued_sample'],
+      { UV_THREADPOOL_SIZE: '1' }));
+    if (benchBin) benchRuns.push(llamaBenchFigure(benchBin, modelPath, engine.threads));
+  }
+
+  return {
+    rounds: SINGLE_STREAM_ROUNDS,
+    engine: { lanes: engine.lanes, samples_queue_behind_decode: engine.samplesQueueBehindDecode,
+      ...spread(engineRuns) },
+    engine_one_lane: { lanes: oneLane.lanes,
+      samples_queue_behind_decode: oneLane.samplesQueueBehindDecode, ...spread(oneLaneRuns) },
+    node_llama_cpp_floor: Object.fromEntries([...floor].map(([loop, runs]) =>
+      [loop, spread(runs)])) as Record<FloorLoop, Spread>,
+    ...(benchRuns.length > 0 && { llama_bench_tg128: spread(benchRuns) }),
+  };
 }
 
 async function main(): Promise<void> {
@@ -368,13 +505,23 @@ async function main(): Promise<void> {
   }
 
   let figures: Map<string, Measured[]>;
-  let singleStream: number;
   try {
     figures = await runAll([engineTarget(engine.url), ...servers.map((server) => server.target)]);
-    singleStream = await singleStreamDecode(engine.url);
+  } finally {
+    for (const server of servers) await stop(server.child);
+  }
+
+  let single: SingleStream;
+  const oneLane = await startEngineProcess(modelPath, engine.threads, { ENGINE_LANES: '1' })
+    .catch(async (error: unknown) => {
+      await stop(engine.child);
+      throw error;
+    });
+  try {
+    single = await singleStreamInTurns(modelPath, engine, oneLane, process.env.LLAMA_BENCH_BIN);
   } finally {
     await stop(engine.child);
-    for (const server of servers) await stop(server.child);
+    await stop(oneLane.child);
   }
   const engineFigures = figures.get('engine') ?? [];
 
@@ -382,12 +529,14 @@ async function main(): Promise<void> {
     model: modelPath,
     threads: engine.threads,
     lanes: engine.lanes,
+    samples_queue_behind_decode: engine.samplesQueueBehindDecode,
     slots: SLOTS,
     workload: { requests: REQUESTS, new_tokens: NEW_TOKENS, sampling: SAMPLING,
       system_prompt_chars: SYSTEM_PROMPT.length, rounds: ROUNDS },
     measured_at: new Date().toISOString(),
     engine: engineFigures,
-    single_stream_greedy_decode_tokens_per_s: singleStream,
+    single_stream_greedy_decode_tokens_per_s: single.engine.median,
+    single_stream: single,
   };
 
   const at8 = (list: Measured[]) => list.find((m) => m.concurrency === 8)?.tokens_per_s ?? 0;
@@ -402,11 +551,14 @@ async function main(): Promise<void> {
     output.ratio_tokens_per_s = Math.round((at8(engineFigures) / bestServer) * 100) / 100;
   }
 
-  const benchBin = process.env.LLAMA_BENCH_BIN;
-  if (benchBin) {
-    const reference = llamaBenchFigure(benchBin, modelPath, engine.threads);
+  const reference = single.llama_bench_tg128?.median;
+  if (reference) {
+    const ratio = (rate: number) => Math.round((rate / reference) * 100) / 100;
     output.llama_bench_tg128_tokens_per_s = reference;
-    output.single_stream_ratio = Math.round((singleStream / reference) * 100) / 100;
+    output.single_stream_ratio = ratio(single.engine.median);
+    output.single_stream_ratio_one_lane = ratio(single.engine_one_lane.median);
+    output.node_llama_cpp_floor_ratio = Object.fromEntries(Object.entries(
+      single.node_llama_cpp_floor).map(([loop, figure]) => [loop, ratio(figure.median)]));
   }
 
   const file = resolve('test/bench/results/engine.json');
@@ -414,10 +566,16 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
   console.log(`wrote ${file}`);
   console.log(JSON.stringify({ ratio_tokens_per_s: output.ratio_tokens_per_s,
-    single_stream_ratio: output.single_stream_ratio }));
+    single_stream_ratio: output.single_stream_ratio,
+    single_stream_ratio_one_lane: output.single_stream_ratio_one_lane,
+    node_llama_cpp_floor_ratio: output.node_llama_cpp_floor_ratio }));
 }
 
-main().catch((error: unknown) => {
+const [mode, floorModel, floorThreads, ...floorLoops] = process.argv.slice(2);
+const run = mode === 'floor'
+  ? floorMain(floorModel as string, Number(floorThreads), floorLoops as FloorLoop[])
+  : main();
+run.catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

@@ -34,7 +34,7 @@ import { tokenBytesReader } from './token-bytes.js';
 import type { NativeVocabulary } from './token-bytes.js';
 
 /** The parts of node-llama-cpp's native context this backend calls (not in its public types). */
-interface NativeContext {
+export interface NativeContext {
   initBatch(size: number): void;
   addToBatch(slot: number, position: number, tokens: Uint32Array, logits: Uint32Array): Uint32Array;
   decodeBatch(): Promise<void>;
