@@ -308,8 +308,11 @@ export class Scheduler {
   }
 
   #busyIn(lane: number): number {
-    return this.#slots.filter((slot, index) =>
-      slot.candidate !== null && this.#backend.laneOf(index) === lane).length;
+    let busy = 0;
+    for (let index = 0; index < this.#slots.length; index++) {
+      if (this.#slots[index]?.candidate && this.#backend.laneOf(index) === lane) busy++;
+    }
+    return busy;
   }
 
   /**
@@ -441,22 +444,23 @@ export class Scheduler {
     const entries: DecodeEntry[] = [];
     let room = this.#backend.maxBatchTokens;
 
-    const active = this.#slots.flatMap((slot, index) =>
-      (slot.candidate && this.#backend.laneOf(index) === lane ? [slot.candidate] : []));
-    const generating = active.filter((candidate) => candidate.generated.length > 0);
-    const prefilling = active.filter((candidate) => candidate.generated.length === 0);
+    // Two passes over the lane's slots: generating candidates, then prefilling ones.
+    for (const generating of [true, false]) {
+      for (let index = 0; index < this.#slots.length && room > 0; index++) {
+        const candidate = this.#slots[index]?.candidate;
+        if (!candidate || this.#backend.laneOf(index) !== lane ||
+          (candidate.generated.length > 0) !== generating) continue;
 
-    for (const candidate of [...generating, ...prefilling]) {
-      if (room <= 0) break;
-
-      const tokens = candidate.feed.slice(0, room);
-      room -= tokens.length;
-      entries.push({
-        slot: candidate.slot,
-        position: candidate.position,
-        tokens,
-        wantLogits: tokens.length === candidate.feed.length,
-      });
+        const tokens = candidate.feed.length <= room ? candidate.feed
+          : candidate.feed.slice(0, room);
+        room -= tokens.length;
+        entries.push({
+          slot: candidate.slot,
+          position: candidate.position,
+          tokens,
+          wantLogits: tokens.length === candidate.feed.length,
+        });
+      }
     }
 
     return entries;
@@ -523,7 +527,8 @@ export class Scheduler {
       const candidate = slot.candidate as Candidate;
 
       slot.cached.push(...entry.tokens);
-      candidate.feed = candidate.feed.slice(entry.tokens.length);
+      candidate.feed = entry.tokens === candidate.feed ? []
+        : candidate.feed.slice(entry.tokens.length);
       candidate.position += entry.tokens.length;
     }
   }

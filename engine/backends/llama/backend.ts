@@ -52,6 +52,9 @@ interface NativeModel extends NativeVocabulary {
   isEogToken(token: number): boolean;
 }
 
+/** No logits wanted from an entry. */
+const NO_ROWS = new Uint32Array();
+
 /** A chat message as the engine accepts it. */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -249,6 +252,8 @@ export class LlamaBackend implements DecodeBackend {
   readonly #nativeModel: NativeModel;
   readonly #chatWrapper: ChatWrapper | null;
   readonly #logitIndex: Int32Array;
+  readonly #oneToken = new Uint32Array(1);
+  readonly #lastRow = new Uint32Array(1);
   readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
 
   private constructor(llama: Llama, model: LlamaModel, lanes: Lane[], slots: number,
@@ -367,7 +372,12 @@ export class LlamaBackend implements DecodeBackend {
   /** The lane's native context and the sequence id of `slot` in it. */
   #locate(slot: number): { native: NativeContext; sequence: number } {
     const lane = this.#lanes[slot % this.lanes] as Lane;
-    return { native: lane.native, sequence: Math.floor(slot / this.lanes) };
+    return { native: lane.native, sequence: this.#sequenceOf(slot) };
+  }
+
+  /** The sequence id of `slot` in its lane's context. */
+  #sequenceOf(slot: number): number {
+    return Math.floor(slot / this.lanes);
   }
 
   /** Layers on the GPU (0 on CPU). */
@@ -422,14 +432,19 @@ export class LlamaBackend implements DecodeBackend {
     if (!first) return;
 
     const { native } = this.#locate(first.slot);
-    const total = entries.reduce((sum, entry) => sum + entry.tokens.length, 0);
+    let total = 0;
+    for (const entry of entries) total += entry.tokens.length;
     native.initBatch(total);
 
+    // addToBatch copies its arrays at once, so one-token steps reuse the same two arrays.
     for (const entry of entries) {
-      const { sequence } = this.#locate(entry.slot);
-      const logits = entry.wantLogits ? Uint32Array.of(entry.tokens.length - 1) : new Uint32Array();
-      const indexes = native.addToBatch(sequence, entry.position, Uint32Array.from(entry.tokens),
-        logits);
+      const sequence = this.#sequenceOf(entry.slot);
+      const tokens = entry.tokens.length === 1
+        ? (this.#oneToken.fill(entry.tokens[0] as number), this.#oneToken)
+        : Uint32Array.from(entry.tokens);
+      const logits = entry.wantLogits
+        ? (this.#lastRow.fill(entry.tokens.length - 1), this.#lastRow) : NO_ROWS;
+      const indexes = native.addToBatch(sequence, entry.position, tokens, logits);
       this.#logitIndex[entry.slot] = entry.wantLogits ? (indexes[0] as number) : -1;
     }
 
