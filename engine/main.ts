@@ -55,6 +55,9 @@ function serveWithOneThreadPool(layout: MeasuredLayout): void {
     env: { ...process.env, UV_THREADPOOL_SIZE: '1', ENGINE_LANES: '1',
       ENGINE_THREADS: String(layout.threads) },
     stdio: 'inherit',
+    // Its own process group: Ctrl-C in a terminal then reaches it once, passed on from here, and
+    // not a second time straight from the terminal (which would cut its drain short).
+    detached: true,
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
