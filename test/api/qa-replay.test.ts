@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 
 import { createApiDeps, createApp, readApiConfig, startApi } from '../../functions/api/index.js';
 import { parseVariants, variantPicker } from '../../functions/api/ab.js';
+import { MemoryCacheStore, type JsonValue } from '../../layers/cache/index.js';
 import { HttpEngine } from '../../layers/engine-client/index.js';
 import { createLogger } from '../../layers/observability/index.js';
 import { RUNNING_SHOE_BRIEF } from '../helpers/briefs.js';
@@ -30,12 +31,23 @@ beforeAll(async () => {
 afterAll(async () => engine?.close());
 afterEach(() => vi.restoreAllMocks());
 
+/** The in-memory store, remembering the keys it was given, so a test can drop an entry. */
+class KeyedMemoryStore extends MemoryCacheStore {
+  readonly keys: string[] = [];
+
+  override async set(key: string, value: JsonValue, ttlSeconds: number): Promise<void> {
+    this.keys.push(key);
+    return super.set(key, value, ttlSeconds);
+  }
+}
+
 /** The API on the real engine, the rate limit lifted unless `env` sets it. */
-function apiWith(env: NodeJS.ProcessEnv = {}) {
+function apiWith(env: NodeJS.ProcessEnv = {}, store = new KeyedMemoryStore()) {
   const counting = new CountingEngine(new HttpEngine({ baseUrl: engine.url }));
   const config = readApiConfig({ ENGINE_URL: engine.url, RATE_LIMIT_BURST: '1000', ...env });
-  const deps = createApiDeps(config, { engine: counting, logger: createLogger('qa-replay') });
-  return { app: createApp(deps), engine: counting, deps };
+  const logger = createLogger('qa-replay');
+  const deps = createApiDeps(config, { engine: counting, logger, store });
+  return { app: createApp(deps), engine: counting, deps, store };
 }
 
 type Api = ReturnType<typeof apiWith>;
@@ -147,6 +159,25 @@ describe('a replayed hit looks like the full path answer', () => {
       true,
     ]);
     expect(new Set(answers.slice(0, 6).map((answer) => answer.variants[0].text)).size).toBe(1);
+  });
+});
+
+describe('a replay outlives its cache entry', () => {
+  it('by at most HIT_REPLAY_MS, as the README says, then the full path misses', async () => {
+    const api = apiWith({ HIT_REPLAY_MS: '1000' });
+    await hold(api, BRIEF_TEXT);
+    const dropped = [...api.store.keys];
+    await Promise.all(dropped.map((key) => api.store.delete(key)));
+
+    const stale = await json(await postJson(api.app, '/v1/copies', BRIEF_TEXT));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const fresh = await json(await postJson(api.app, '/v1/copies', BRIEF_TEXT));
+
+    expect(dropped).toHaveLength(1);
+    expect(stale.cached).toBe(true);
+    expect(fresh.cached).toBe(false);
+    expect(api.deps.replay?.hits).toBe(1);
+    expect(api.engine.calls).toBe(2);
   });
 });
 
