@@ -8,6 +8,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
+import { OPEN_CALLER } from '../functions/api/middleware/api-key.js';
+
 /** Ids stay short and free of the list's own separators (`,` between entries, `:` before the hash). */
 const CALLER_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -23,6 +25,10 @@ function storedEntry(id: string, key: string): string {
 
 function main(args: string[]): number {
   const id = args[0];
+  if (id === OPEN_CALLER) {
+    process.stderr.write(`"${OPEN_CALLER}" is the caller of an open API; choose another id\n`);
+    return 2;
+  }
   if (!id || args.length > 1 || !CALLER_ID.test(id)) {
     process.stderr.write(
       'usage: npm run api-key -- <caller-id>   (1 to 64 of A-Z a-z 0-9 . _ -)\n',

@@ -77,7 +77,6 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   });
   app.onError((error, c) => {
     const problem = toProblem(error);
-    deps.metrics?.recordProblem(problem.status);
     if (problem.status >= 500) {
       deps.logger.error('request failed', {
         request_id: c.get('requestId'),
@@ -107,15 +106,17 @@ function routePattern(routePath: string): RegExp {
 }
 
 /**
- * A summary line per request (never the body, which holds the brief), and metric flushes.
- * Answered problems log at INFO; successes at DEBUG, since each answer of copy already logs its
- * `copy_generated` event and one stdout write per hit is most of a hit's cost.
+ * A summary line per request (never the body, which holds the brief), problem counts and metric
+ * flushes. Answered problems log at INFO; successes at DEBUG, since each answer of copy already
+ * logs its `copy_generated` event.
  */
 function accessLog(logger: Logger, metrics: ApiMetrics | undefined) {
   return async function accessLog(c: import('hono').Context<ApiEnv>, next: () => Promise<void>) {
     const started = performance.now();
     await next();
     const failed = c.res.status >= 400;
+    // Counted here, where every answer passes: thrown problems, returned ones (401, 404, 405...).
+    if (failed) metrics?.recordProblem(c.res.status);
     // The level is checked first: even a suppressed Powertools call costs microseconds.
     if (failed || logger.level <= LogLevelThreshold.DEBUG) {
       const log = failed ? logger.info.bind(logger) : logger.debug.bind(logger);

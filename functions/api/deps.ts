@@ -73,8 +73,8 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       .map((o) => o.trim())
       .filter(Boolean),
     maxBodyBytes: positiveNumber(env, 'MAX_BODY_BYTES', 64 * 1024),
-    cacheTtlSeconds: positiveNumber(env, 'CACHE_TTL_SECONDS', 3600),
-    hitReplayMs: env.HIT_REPLAY_MS === '0' ? 0 : positiveNumber(env, 'HIT_REPLAY_MS', 10_000),
+    cacheTtlSeconds: wholeNumber(env, 'CACHE_TTL_SECONDS', 3600, 1),
+    hitReplayMs: wholeNumber(env, 'HIT_REPLAY_MS', 10_000, 0),
     apiKeys: parseStoredKeys(env.API_KEYS ?? ''),
     abVariants: env.AB_VARIANTS ?? '',
     rateLimit: {
@@ -180,6 +180,16 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0)
     throw new Error(`${name} must be a positive number, got "${text}"`);
+  return value;
+}
+
+/** A whole number of at least `min` (time to live in whole seconds or milliseconds). */
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const text = env[name];
+  if (text === undefined || text.trim() === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be a whole number of at least ${min}, got "${text}"`);
   return value;
 }
 

@@ -46,8 +46,9 @@ export class HitReplay {
     this.#entries = new LRUCache({
       ttl: ttlMs,
       maxSize: maxBytes,
-      // UTF-16 strings: two bytes a unit, the key and the serialised answer.
-      sizeCalculation: (hit, key) => 2 * (key.length + hit.members.length),
+      // UTF-16 strings take two bytes a unit; the answer object held beside its JSON measured
+      // about as much again as the JSON, so the JSON counts twice.
+      sizeCalculation: (hit, key) => 2 * key.length + 4 * hit.members.length,
     });
   }
 

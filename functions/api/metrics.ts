@@ -31,6 +31,8 @@ export class ApiMetrics {
   private lastFlushMs = Date.now();
   // Plain counters on the request path; Powertools sees them only at a flush.
   private counts = emptyCounts();
+  /** Cache counters at the last flush. */
+  private flushedCache = { hits: 0, misses: 0 };
 
   constructor(private readonly options: ApiMetricsOptions) {
     this.metrics =
@@ -79,10 +81,12 @@ export class ApiMetrics {
     }
     add('ClientProblems', MetricUnit.Count, counts.clientProblems);
     add('ServerProblems', MetricUnit.Count, counts.serverProblems);
+    // The ratio of this interval's lookups, so that a sudden drop in hits shows at once.
     const stats = this.options.cacheStats();
-    if (stats.hits + stats.misses > 0) {
-      add('CacheHitRatio', MetricUnit.Percent, stats.hitRatio * 100);
-    }
+    const hits = stats.hits - this.flushedCache.hits;
+    const misses = stats.misses - this.flushedCache.misses;
+    this.flushedCache = { hits: stats.hits, misses: stats.misses };
+    if (hits + misses > 0) add('CacheHitRatio', MetricUnit.Percent, (hits / (hits + misses)) * 100);
     this.metrics.publishStoredMetrics();
   }
 }

@@ -52,4 +52,26 @@ describe('Class: ApiMetrics', () => {
 
     expect(write).not.toHaveBeenCalled();
   });
+
+  it("publishes each interval's own cache hit ratio, not the lifetime one", () => {
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    let stats = { hits: 90, misses: 10, coalesced: 0, storeErrors: 0, hitRatio: 0.9 };
+    const metrics = new ApiMetrics({ cacheStats: () => stats, flushEverySeconds: 0 });
+
+    metrics.recordAnswer(ANSWER);
+    metrics.flushIfDue();
+    // The next interval: 1 hit in 10 lookups, while the lifetime ratio is still 91 / 110.
+    stats = { hits: 91, misses: 19, coalesced: 0, storeErrors: 0, hitRatio: 91 / 110 };
+    metrics.recordAnswer(ANSWER);
+    metrics.flushIfDue();
+
+    const ratios = written
+      .filter((line) => line.includes('_aws'))
+      .map((line) => JSON.parse(line).CacheHitRatio);
+    expect(ratios).toEqual([90, 10]);
+  });
 });

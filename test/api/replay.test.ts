@@ -168,6 +168,21 @@ describe('replaying cache hits of byte-identical briefs', () => {
   });
 });
 
+describe('replay and cache time-to-live settings', () => {
+  it.each([
+    ['CACHE_TTL_SECONDS', '1.5'],
+    ['CACHE_TTL_SECONDS', '0'],
+    ['HIT_REPLAY_MS', '2500.5'],
+    ['HIT_REPLAY_MS', '-1'],
+  ])('refuses %s=%s at start-up, naming it', (name, value) => {
+    expect(() => readApiConfig({ [name]: value })).toThrow(`${name} must be a whole number`);
+  });
+
+  it('reads any spelling of zero as replays off', () => {
+    expect(readApiConfig({ HIT_REPLAY_MS: '00' }).hitReplayMs).toBe(0);
+  });
+});
+
 describe('HitReplay', () => {
   const answer = {
     id: 'cpy_00000000000000000000',

@@ -138,6 +138,27 @@ describe('API keys', () => {
     expect(read).not.toThrow(KEY_A);
   });
 
+  it('refuses a key with the id of the open API, which A/B and rate limits treat as keyless', () => {
+    const read = () => readApiConfig({ API_KEYS: entry('anonymous', KEY_A) });
+
+    expect(read).toThrow('API key entry 1 uses the reserved id "anonymous"');
+  });
+
+  it('counts returned problems (401, 403, 404, 405) in the ClientProblems metric', async () => {
+    const logger = new Logger({ serviceName: 'adcopy-api-test', logLevel: 'ERROR' });
+    const deps = createApiDeps(readApiConfig({ API_KEYS }), { engine: engineMustNotRun, logger });
+    const keyed = createApp(deps);
+
+    await check(keyed);
+    await check(keyed, { authorization: 'Bearer adk_wrong-key-attempt' });
+    await keyed.request('/nowhere');
+    await keyed.request('/v1/copies');
+    deps.metrics!.flushIfDue(Date.now() + 60_000);
+
+    const emf = logs.lines.map((line) => line.trim()).filter((line) => line.includes('_aws'));
+    expect(emf.map((line) => JSON.parse(line).ClientProblems)).toEqual([4]);
+  });
+
   it('accepts the key that npm run api-key prints, with the entry it prints', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [
       '--import',

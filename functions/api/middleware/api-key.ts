@@ -15,6 +15,9 @@ export interface StoredApiKey {
   sha256: Buffer;
 }
 
+/** The caller of an API without keys; no key may take this id. */
+export const OPEN_CALLER = 'anonymous';
+
 /**
  * Reads stored keys from `id:hex-sha256` entries separated by commas (the `API_KEYS` variable,
  * or the Secrets Manager secret in AWS).
@@ -35,6 +38,9 @@ export function parseStoredKeys(text: string): StoredApiKey[] {
       if (split <= 0 || !/^[0-9a-f]{64}$/i.test(hex)) {
         // Never echo the entry: a raw key pasted by mistake would end up in the logs.
         throw new Error(`API key entry ${index + 1} is not "id:sha256-hex" (64 hex digits)`);
+      }
+      if (id === OPEN_CALLER) {
+        throw new Error(`API key entry ${index + 1} uses the reserved id "${OPEN_CALLER}"`);
       }
       return { id, sha256: Buffer.from(hex, 'hex') };
     });
@@ -59,7 +65,7 @@ export interface ApiKeyOptions {
 export function apiKey({ keys, open = [] }: ApiKeyOptions): MiddlewareHandler {
   return async function apiKey(c, next) {
     if (keys.length === 0 || open.includes(c.req.path)) {
-      c.set('caller', 'anonymous');
+      c.set('caller', OPEN_CALLER);
       return next();
     }
 

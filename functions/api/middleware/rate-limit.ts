@@ -10,6 +10,7 @@ import type { MiddlewareHandler } from 'hono';
 import { LRUCache } from 'lru-cache';
 
 import { ProblemError } from '../problems.js';
+import { OPEN_CALLER } from './api-key.js';
 
 /** Options of {@link rateLimit}. */
 export interface RateLimitOptions {
@@ -46,7 +47,7 @@ export function rateLimit({
   return async function rateLimit(c, next) {
     if (open.includes(c.req.path)) return next();
 
-    const caller = (c.get('caller') as string | undefined) ?? 'anonymous';
+    const caller = (c.get('caller') as string | undefined) ?? OPEN_CALLER;
     const at = now();
     const bucket = refill(
       buckets.get(caller) ?? { tokens: burst, updatedMs: at },

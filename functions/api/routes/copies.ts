@@ -18,6 +18,7 @@ import type { Logger } from '../../../layers/observability/index.js';
 import type { ApiEnv } from '../app.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { SessionHistory } from '../sessions.js';
+import { OPEN_CALLER } from '../middleware/api-key.js';
 import { jsonBody, readJson } from '../middleware/json-body.js';
 import { requestIdHeader } from '../middleware/request-id.js';
 import type { HitReplay } from '../hit-replay.js';
@@ -130,7 +131,7 @@ export function readBrief(body: unknown): Brief {
  */
 function callerOf(c: Context<ApiEnv>, brief?: Brief): string {
   const caller = c.get('caller');
-  if (caller && caller !== 'anonymous') return caller;
+  if (caller && caller !== OPEN_CALLER) return caller;
   return c.req.header('x-caller-id') ?? brief?.sessionId ?? c.get('requestId');
 }
 
