@@ -93,6 +93,11 @@ function closeServer(server: ServerType, lingerMs: number): Promise<void> {
   });
 }
 
+/** True when a GPU backend is found (the model would be offloaded to it); loads no model. */
+export function findsGpu(): Promise<boolean> {
+  return LlamaBackend.findsGpu();
+}
+
 /** A measured layout, and whether the model runs on a GPU. */
 export type MeasuredLayout = LayoutChoice & { gpu: boolean };
 

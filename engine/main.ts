@@ -16,7 +16,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 
 import { DEV_MODEL_NAME, ensureDevModel } from './devmodel/index.js';
 import { engineOptionsFromEnv } from './config.js';
-import { measureLayout, RANDOM_WEIGHTS_NOTE, startEngine } from './engine.js';
+import { findsGpu, measureLayout, RANDOM_WEIGHTS_NOTE, startEngine } from './engine.js';
 import type { EngineOptions, MeasuredLayout } from './engine.js';
 
 const logger = new Logger({ serviceName: 'adcopy-engine' });
@@ -35,8 +35,7 @@ async function findModelIn(dir: string | undefined): Promise<string | undefined>
 
 /**
  * True when the layout is one lane on CPU: a one-thread pool then saves a thread hand-off per
- * token and costs no parallel decoding. On a GPU the decode dominates and a 128k-token vocabulary
- * makes each sample long, so samples stay parallel there.
+ * token and costs no parallel decoding.
  */
 function wantsOneThreadPool(layout: MeasuredLayout): boolean {
   return !layout.gpu && layout.lanes === 1;
@@ -79,9 +78,11 @@ async function main(): Promise<void> {
   }
   const engineOptions: EngineOptions = { ...options, modelPath, modelId, logger };
 
-  // Unless the pool size was given, the layout is measured first, in this process's default
-  // pool (parallel lanes measure as they would run), and picks the pool.
-  if (options.poolThreads === undefined) {
+  // On CPU, unless the pool size was given, the layout is measured first, in this process's
+  // default pool (parallel lanes measure as they would run), and picks the pool. A GPU keeps the
+  // default pool: its decode dominates, and with a 128k-token vocabulary each sample is long
+  // enough that samples of a step should run in parallel; the model then loads only once.
+  if (options.poolThreads === undefined && !(await findsGpu())) {
     const layout = await measureLayout(engineOptions);
     if (wantsOneThreadPool(layout)) {
       serveWithOneThreadPool(layout);

@@ -302,6 +302,14 @@ export class LlamaBackend implements DecodeBackend {
     return new LlamaBackend(llama, model, lanes, options.slots, choice, options.poolThreads ?? 4);
   }
 
+  /** True when node-llama-cpp finds a GPU backend (CUDA, Vulkan, Metal); loads no model. */
+  static async findsGpu(): Promise<boolean> {
+    const llama = await getLlama({ gpu: 'auto', build: 'never', logLevel: LlamaLogLevel.warn });
+    const gpu = llama.gpu !== false;
+    await llama.dispose();
+    return gpu;
+  }
+
   /**
    * Loads the model only to choose its layout as {@link load} would, then frees everything: a
    * process can then serve with the native pool that the layout wants (see engine/main.ts).
