@@ -61,3 +61,20 @@ describe.each(MODELS)('Class: LlamaBackend on the $name', ({ path }) => {
     expect(line?.extra).toMatchObject({ lanes: choice.lanes, threads: choice.threads });
   });
 });
+
+describe('Class: LlamaBackend with a pool that claims one thread', () => {
+  it('samples after each decode when the pool runs jobs in parallel after all', async () => {
+    // GIVEN this test process's pool, which has Node's default of 4 threads
+    const logger = new MemoryLogger();
+
+    // WHEN a backend is told the pool has one thread
+    const backend = await LlamaBackend.load({ modelPath: SHARED_TINY_MODEL, slots: 1,
+      contextSize: 128, threads: 1, lanes: 1, poolThreads: 1, logger });
+    await backend.close();
+
+    // THEN it finds otherwise, says so and keeps samples waiting for their decode
+    expect(backend.samplesQueueBehindDecode).toBe(false);
+    expect(logger.lines.some((line) => line.level === 'warn' &&
+      line.message.startsWith('the native pool runs jobs in parallel'))).toBe(true);
+  });
+});

@@ -5,6 +5,7 @@
  * LlamaCompletion per request, so per-token JavaScript overhead stays small.
  */
 
+import { pbkdf2 } from 'node:crypto';
 import { basename } from 'node:path';
 import { availableParallelism } from 'node:os';
 
@@ -203,6 +204,28 @@ async function measureLanes(lanes: Lane[], slots: number, budgetMs: number,
   return Math.round((steps * slots) / seconds);
 }
 
+/**
+ * Whether libuv's pool really runs one job at a time: a short job queued behind a long one ends
+ * first only when another thread takes it. libuv reads UV_THREADPOOL_SIZE once, when the pool
+ * starts, so a value set later would claim an order the pool does not keep.
+ */
+async function poolRunsOneJobAtATime(): Promise<boolean> {
+  const finished: string[] = [];
+  const job = (name: string, iterations: number) => new Promise<void>((resolve, reject) => {
+    pbkdf2('pool probe', 'salt', iterations, 16, 'sha256', (error) => {
+      if (error) {
+        reject(error);
+        return;
+      }
+      finished.push(name);
+      resolve();
+    });
+  });
+
+  await Promise.all([job('long', 20_000), job('short', 1)]);
+  return finished[0] === 'long';
+}
+
 /** The native runtime and the model, with every layer on the GPU when one is found. */
 async function loadRuntime(options: LlamaBackendOptions) {
   const { logger } = options;
@@ -257,7 +280,7 @@ export class LlamaBackend implements DecodeBackend {
   readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
 
   private constructor(llama: Llama, model: LlamaModel, lanes: Lane[], slots: number,
-    choice: LayoutChoice, poolThreads: number) {
+    choice: LayoutChoice, queueSamples: boolean) {
     this.#llama = llama;
     this.#model = model;
     this.#lanes = lanes;
@@ -266,7 +289,7 @@ export class LlamaBackend implements DecodeBackend {
     this.lanes = lanes.length;
     // libuv's pool is first in, first out: with one thread, a sample queued after a decode runs
     // after it (other lanes' work may come between; it touches other contexts).
-    this.samplesQueueBehindDecode = poolThreads === 1;
+    this.samplesQueueBehindDecode = queueSamples;
     this.slotCount = slots;
     this.slotContextSize = (lanes[0] as Lane).context.contextSize;
     this.maxBatchTokens = (lanes[0] as Lane).context.batchSize;
@@ -287,6 +310,12 @@ export class LlamaBackend implements DecodeBackend {
    * (unless both are given), then logs what it chose and why.
    */
   static async load(options: LlamaBackendOptions): Promise<LlamaBackend> {
+    let queueSamples = options.poolThreads === 1;
+    if (queueSamples && !(await poolRunsOneJobAtATime())) {
+      options.logger.warn('the native pool runs jobs in parallel although UV_THREADPOOL_SIZE ' +
+        'is 1 (set after Node started?): each sample waits for its decode');
+      queueSamples = false;
+    }
     const { llama, model, gpu } = await loadRuntime(options);
 
     const { lanes, choice } = await LlamaBackend.#chooseLayout(model, options, gpu);
@@ -296,10 +325,10 @@ export class LlamaBackend implements DecodeBackend {
       reason: choice.reason,
       tokens_per_second: choice.tokensPerSecond,
       slots: options.slots,
-      samples_queue_behind_decode: options.poolThreads === 1,
+      samples_queue_behind_decode: queueSamples,
     });
 
-    return new LlamaBackend(llama, model, lanes, options.slots, choice, options.poolThreads ?? 4);
+    return new LlamaBackend(llama, model, lanes, options.slots, choice, queueSamples);
   }
 
   /** True when node-llama-cpp finds a GPU backend (CUDA, Vulkan, Metal); loads no model. */
