@@ -3,6 +3,7 @@
  * @module
  */
 import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { createApp, type ApiDeps } from './app.js';
@@ -10,6 +11,8 @@ import { createApp, type ApiDeps } from './app.js';
 /** A running API server. */
 export interface RunningApi {
   url: string;
+  /** The Node server, for instrumentation such as the benchmark's server-side timings. */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -30,6 +33,7 @@ export async function startApi(
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
       resolve({
         url: `http://${host}:${info.port}`,
+        server: server as Server,
         close: () => new Promise((done) => server.close(() => done())),
       });
     });
