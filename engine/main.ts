@@ -52,7 +52,7 @@ function serveWithOneThreadPool(layout: MeasuredLayout): void {
 
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     env: { ...process.env, UV_THREADPOOL_SIZE: '1', ENGINE_LANES: '1',
-      ENGINE_THREADS: String(layout.threads) },
+      ENGINE_THREADS: String(layout.threads), ENGINE_PARENT_PID: String(process.pid) },
     stdio: 'inherit',
     // Its own process group: Ctrl-C in a terminal then reaches it once, passed on from here, and
     // not a second time straight from the terminal (which would cut its drain short).
@@ -102,6 +102,24 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  whenParentGone(() => stop('parent exited'));
+}
+
+/**
+ * Calls `onGone` once the parent that started this process to serve for it (see
+ * serveWithOneThreadPool) has gone: a SIGKILL of the parent passes no signal on, and the child
+ * would otherwise keep the port. Unset ENGINE_PARENT_PID: nothing to watch.
+ */
+function whenParentGone(onGone: () => void): void {
+  const parentPid = Number(process.env.ENGINE_PARENT_PID);
+  if (!parentPid) return;
+
+  const watch = setInterval(() => {
+    if (process.ppid === parentPid) return;
+    clearInterval(watch);
+    onGone();
+  }, 500);
+  watch.unref();
 }
 
 main().catch((error: unknown) => {

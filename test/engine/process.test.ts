@@ -125,6 +125,24 @@ describe('Engine process with one lane on CPU', () => {
     expect(next.body.timings.queue_ms).toBeLessThan(1000);
   });
 
+  it('stops its serving child when the parent is killed outright', async () => {
+    // GIVEN a second engine process serving from its one-thread-pool child
+    const orphaned = await startEngineProcess({ ENGINE_LANES: '1', ENGINE_THREADS: '1' });
+    expect((await fetch(`${orphaned.url}/ping`)).ok).toBe(true);
+
+    // WHEN the parent gets a SIGKILL, which it cannot pass on
+    orphaned.child.kill('SIGKILL');
+    await orphaned.exited;
+
+    // THEN the child drains and lets go of the port within a few seconds
+    let listening = true;
+    for (let tries = 0; tries < 50 && listening; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      listening = await fetch(`${orphaned.url}/ping`).then(() => true, () => false);
+    }
+    expect(listening).toBe(false);
+  });
+
   it('stops both processes on SIGTERM with exit code 0', async () => {
     engine.child.kill('SIGTERM');
 
