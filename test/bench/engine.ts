@@ -233,17 +233,33 @@ const ROUNDS = 3;
  * Single-stream decoding as llama-bench's tg128 measures it: one request at a time, greedy,
  * 128 new tokens; the rate counts tokens after the first over the time after the first.
  */
-async function singleStreamDecode(url: string): Promise<number> {
+async function singleStreamDecode(send: (prompt: string) => Promise<StreamFigures>):
+  Promise<number> {
   const rates: number[] = [];
   for (let i = 0; i < 8; i++) {
-    const figures = await streamed(`${url}/invocations`, { prompt: brief(i), max_new_tokens: 128,
-      temperature: 0, ignore_eos: true, stream: true }, (event, data, f) => {
-      if (event === 'done') f.tokens = JSON.parse(data).usage.completion_tokens;
-      return event === 'token';
-    });
+    const figures = await send(brief(i));
     rates.push((figures.tokens - 1) / ((figures.totalMs - figures.ttftMs) / 1000));
   }
   return Math.round(median(rates));
+}
+
+/** One greedy 128-token stream from the engine. */
+function engineStream(url: string): (prompt: string) => Promise<StreamFigures> {
+  return (prompt) => streamed(`${url}/invocations`, { prompt, max_new_tokens: 128,
+    temperature: 0, ignore_eos: true, stream: true }, (event, data, f) => {
+    if (event === 'done') f.tokens = JSON.parse(data).usage.completion_tokens;
+    return event === 'token';
+  });
+}
+
+/** The same stream from llama-server's `/completion`, for llama.cpp's own serving loop. */
+function llamaServerStream(url: string): (prompt: string) => Promise<StreamFigures> {
+  return (prompt) => streamed(`${url}/completion`, { prompt, n_predict: 128, temperature: 0,
+    ignore_eos: true, cache_prompt: true, stream: true }, (_, data, f) => {
+    const chunk = JSON.parse(data);
+    if (chunk.stop) f.tokens = chunk.tokens_predicted;
+    return Boolean(chunk.content);
+  });
 }
 
 function median(values: number[]): number {
@@ -347,7 +363,7 @@ async function startLlamaServer(bin: string, modelPath: string, threads: number)
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/health`, child);
   const name = `llama-server ${threads} threads`;
-  return { child, target: llamaServerTarget(name, url, await renderedPrompt(modelPath)) };
+  return { child, url, target: llamaServerTarget(name, url, await renderedPrompt(modelPath)) };
 }
 
 /** A figure over rounds: the median and the range. */
@@ -447,6 +463,7 @@ interface SingleStream {
   engine: Spread & { lanes: number; samples_queue_behind_decode: boolean };
   engine_one_lane: Spread & { lanes: number; samples_queue_behind_decode: boolean };
   node_llama_cpp_floor: Record<FloorLoop, Spread>;
+  llama_server?: Spread;
   llama_bench_tg128?: Spread;
 }
 
@@ -454,13 +471,15 @@ type EngineProcess = Awaited<ReturnType<typeof startEngineProcess>>;
 
 /**
  * Single-stream decoding of the engine (its measured layout, and one lane), of node-llama-cpp's
- * own loops and of llama-bench, taking turns round after round so a shared machine's drift hits
+ * own loops, of llama-server (llama.cpp's own serving loop, sampling included) and of llama-bench, taking turns round after round so a shared machine's drift hits
  * them alike.
  */
 async function singleStreamInTurns(modelPath: string, engine: EngineProcess,
-  oneLane: EngineProcess, benchBin: string | undefined): Promise<SingleStream> {
+  oneLane: EngineProcess, benchBin: string | undefined, serverUrl: string | undefined):
+  Promise<SingleStream> {
   const engineRuns: number[] = [];
   const oneLaneRuns: number[] = [];
+  const serverRuns: number[] = [];
   const benchRuns: number[] = [];
   const floor = new Map<FloorLoop, number[]>();
   const keep = (figures: Record<string, number>) => Object.entries(figures)
@@ -468,8 +487,9 @@ async function singleStreamInTurns(modelPath: string, engine: EngineProcess,
       [...floor.get(loop as FloorLoop) ?? [], rate]));
 
   for (let round = 0; round < SINGLE_STREAM_ROUNDS; round++) {
-    engineRuns.push(await singleStreamDecode(engine.url));
-    oneLaneRuns.push(await singleStreamDecode(oneLane.url));
+    engineRuns.push(await singleStreamDecode(engineStream(engine.url)));
+    oneLaneRuns.push(await singleStreamDecode(engineStream(oneLane.url)));
+    if (serverUrl) serverRuns.push(await singleStreamDecode(llamaServerStream(serverUrl)));
     keep(floorFigures(modelPath, engine.threads, ['decode_only', 'decode_then_sample']));
     keep(floorFigures(modelPath, engine.threads, ['decode_with_queued_sample'],
       { UV_THREADPOOL_SIZE: '1' }));
@@ -484,6 +504,7 @@ async function singleStreamInTurns(modelPath: string, engine: EngineProcess,
       samples_queue_behind_decode: oneLane.samplesQueueBehindDecode, ...spread(oneLaneRuns) },
     node_llama_cpp_floor: Object.fromEntries([...floor].map(([loop, runs]) =>
       [loop, spread(runs)])) as Record<FloorLoop, Spread>,
+    ...(serverRuns.length > 0 && { llama_server: spread(serverRuns) }),
     ...(benchRuns.length > 0 && { llama_bench_tg128: spread(benchRuns) }),
   };
 }
@@ -505,23 +526,20 @@ async function main(): Promise<void> {
   }
 
   let figures: Map<string, Measured[]>;
+  let single: SingleStream;
   try {
     figures = await runAll([engineTarget(engine.url), ...servers.map((server) => server.target)]);
-  } finally {
-    for (const server of servers) await stop(server.child);
-  }
 
-  let single: SingleStream;
-  const oneLane = await startEngineProcess(modelPath, engine.threads, { ENGINE_LANES: '1' })
-    .catch(async (error: unknown) => {
-      await stop(engine.child);
-      throw error;
-    });
-  try {
-    single = await singleStreamInTurns(modelPath, engine, oneLane, process.env.LLAMA_BENCH_BIN);
+    const oneLane = await startEngineProcess(modelPath, engine.threads, { ENGINE_LANES: '1' });
+    try {
+      single = await singleStreamInTurns(modelPath, engine, oneLane, process.env.LLAMA_BENCH_BIN,
+        servers[0]?.url);
+    } finally {
+      await stop(oneLane.child);
+    }
   } finally {
     await stop(engine.child);
-    await stop(oneLane.child);
+    for (const server of servers) await stop(server.child);
   }
   const engineFigures = figures.get('engine') ?? [];
 
@@ -557,6 +575,9 @@ async function main(): Promise<void> {
     output.llama_bench_tg128_tokens_per_s = reference;
     output.single_stream_ratio = ratio(single.engine.median);
     output.single_stream_ratio_one_lane = ratio(single.engine_one_lane.median);
+    if (single.llama_server) {
+      output.single_stream_ratio_llama_server = ratio(single.llama_server.median);
+    }
     output.node_llama_cpp_floor_ratio = Object.fromEntries(Object.entries(
       single.node_llama_cpp_floor).map(([loop, figure]) => [loop, ratio(figure.median)]));
   }
@@ -568,6 +589,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ ratio_tokens_per_s: output.ratio_tokens_per_s,
     single_stream_ratio: output.single_stream_ratio,
     single_stream_ratio_one_lane: output.single_stream_ratio_one_lane,
+    single_stream_ratio_llama_server: output.single_stream_ratio_llama_server,
     node_llama_cpp_floor_ratio: output.node_llama_cpp_floor_ratio }));
 }
 
