@@ -47,7 +47,7 @@ describe('replaying cache hits of byte-identical briefs', () => {
   const { session_id: _session, ...sessionless } = HEADPHONES_BRIEF;
   const text = JSON.stringify({ ...sessionless, output_style: '一句话' });
 
-  it('answers the third identical body as the cache answered the second, with fresh ids', async () => {
+  it('answers a third identical body as the cache did the second, with fresh ids', async () => {
     const api = apiWith();
     const first = await postJson(api.app, '/v1/copies', text);
     const callsAfterFirst = api.engine.calls;
@@ -69,7 +69,7 @@ describe('replaying cache hits of byte-identical briefs', () => {
     expect(body.timings.totalMs).toBeGreaterThanOrEqual(0);
   });
 
-  it('replays only the exact bytes: the same brief spelled otherwise takes the full path', async () => {
+  it('replays exact bytes only: the brief spelled otherwise takes the full path', async () => {
     const api = apiWith();
     await postJson(api.app, '/v1/copies', text);
     await postJson(api.app, '/v1/copies', text);
@@ -145,7 +145,7 @@ describe('replaying cache hits of byte-identical briefs', () => {
     expect(api.deps.replay?.hits).toBe(0);
   });
 
-  it('is off with HIT_REPLAY_MS=0: every repeat takes the full path and is still a hit', async () => {
+  it('is off with HIT_REPLAY_MS=0: each repeat takes the full path, still a hit', async () => {
     const api = apiWith({ HIT_REPLAY_MS: '0' });
     const answers = [];
     for (let i = 0; i < 3; i++)

@@ -138,7 +138,7 @@ describe('API keys', () => {
     expect(read).not.toThrow(KEY_A);
   });
 
-  it('refuses a key with the id of the open API, which A/B and rate limits treat as keyless', () => {
+  it('refuses a key with the id of the open API, which A/B and limits treat as keyless', () => {
     const read = () => readApiConfig({ API_KEYS: entry('anonymous', KEY_A) });
 
     expect(read).toThrow('API key entry 1 uses the reserved id "anonymous"');

@@ -471,8 +471,8 @@ type EngineProcess = Awaited<ReturnType<typeof startEngineProcess>>;
 
 /**
  * Single-stream decoding of the engine (its measured layout, and one lane), of node-llama-cpp's
- * own loops, of llama-server (llama.cpp's own serving loop, sampling included) and of llama-bench, taking turns round after round so a shared machine's drift hits
- * them alike.
+ * own loops, of llama-server (llama.cpp's own serving loop, sampling included) and of
+ * llama-bench, taking turns round after round so a shared machine's drift hits them alike.
  */
 async function singleStreamInTurns(modelPath: string, engine: EngineProcess,
   oneLane: EngineProcess, benchBin: string | undefined, serverUrl: string | undefined):

@@ -20,7 +20,9 @@ export interface JsonBodyOptions {
  * left to the handler, which may answer a body it has seen before without parsing it at all.
  *
  * @example
- * app.post('/v1/copies', jsonBody({ maxBytes: 64 * 1024 }), (c) => c.json(readJson(c.get('bodyText'))));
+ * app.post('/v1/copies', jsonBody({ maxBytes: 64 * 1024 }), (c) =>
+ *   c.json(readJson(c.get('bodyText'))),
+ * );
  */
 export function jsonBody({ maxBytes = 64 * 1024 }: JsonBodyOptions = {}): MiddlewareHandler {
   const tooLarge = () => {

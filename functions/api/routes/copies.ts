@@ -186,7 +186,7 @@ function streamCopies(
   });
 }
 
-/** The A/B analytics event (ids, variant, model, latency, verdict; never brief text) and metrics. */
+/** The A/B analytics event (ids, variant, model, latency, verdict; no brief text) and metrics. */
 function logCopyGenerated(deps: CopiesDeps, c: Context<ApiEnv>, answer: CopyResponse): void {
   deps.metrics?.recordAnswer(answer);
   deps.logger.info('copy_generated', {
