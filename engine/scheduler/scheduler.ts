@@ -504,8 +504,7 @@ export class Scheduler {
     }
 
     this.#advanceFeeds(entries);
-    const outcomes = await Promise.all(early ??
-      sampling.map((entry) => this.#askSample(entry.slot)));
+    const outcomes = early ? await Promise.all(early) : await this.#sampleStep(sampling);
 
     sampling.forEach((entry, i) => {
       const outcome = outcomes[i];
@@ -518,6 +517,26 @@ export class Scheduler {
 
     const batchTokens = entries.reduce((sum, entry) => sum + entry.tokens.length, 0);
     this.#observer.onStep?.(batchTokens, performance.now() - startedAt);
+  }
+
+  /**
+   * Samples a decoded step: one slot first, alone, then the others at once. The first read of a
+   * step's logits makes llama.cpp put its output rows in order, in place and without a lock, so
+   * two samples starting together on a several-thread pool could each read the other's row.
+   */
+  async #sampleStep(sampling: readonly DecodeEntry[]): Promise<Array<number | Error | undefined>> {
+    const outcomes: Array<number | Error | undefined> = [];
+    let next = 0;
+    const allUnasked = () => outcomes.every((outcome) => outcome === undefined);
+
+    // A slot whose candidate has finished asks nothing of the native side: keep going alone
+    // until one sample has really read the logits.
+    while (next < sampling.length && allUnasked()) {
+      outcomes.push(await this.#askSample((sampling[next] as DecodeEntry).slot));
+      next++;
+    }
+    const rest = sampling.slice(next).map((entry) => this.#askSample(entry.slot));
+    return [...outcomes, ...(await Promise.all(rest))];
   }
 
   /** Records what the decode put into each slot's KV cells. */

@@ -28,6 +28,8 @@ export class FakeBackend implements DecodeBackend {
   readonly steps: DecodeEntry[][] = [];
   /** Samples asked for while a decode was still running. */
   samplesAskedDuringDecode = 0;
+  /** Samples that started while a step's first sample was still running. */
+  samplesBesideFirst = 0;
   readonly erased: Array<{ slot: number; from: number }> = [];
   /** Milliseconds each decode takes. */
   delayMs = 0;
@@ -37,6 +39,8 @@ export class FakeBackend implements DecodeBackend {
   /** The one thread of a `oneThread` backend: the work queued on it last. */
   #thread: Promise<unknown> = Promise.resolve();
   #decoding = 0;
+  #samplesRunning = 0;
+  #stepSampled = true;
 
   constructor(readonly slotCount: number,
     options: { contextSize?: number; batch?: number; lanes?: number; oneThread?: boolean } = {}) {
@@ -62,6 +66,7 @@ export class FakeBackend implements DecodeBackend {
 
   async #decode(entries: readonly DecodeEntry[]): Promise<void> {
     const step = this.steps.length;
+    this.#stepSampled = false;
     this.steps.push(entries.map((entry) => ({ ...entry, tokens: [...entry.tokens] })));
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     else await Promise.resolve();
@@ -83,6 +88,13 @@ export class FakeBackend implements DecodeBackend {
         if (this.#decoding > 0) this.samplesAskedDuringDecode++;
 
         return this.#onThread(async () => {
+          if (!this.#stepSampled && this.#samplesRunning > 0) this.samplesBesideFirst++;
+          this.#samplesRunning++;
+          // A native sample takes time on a pool thread: samples asked together overlap.
+          if (!this.samplesQueueBehindDecode) await new Promise((resolve) => setImmediate(resolve));
+          this.#samplesRunning--;
+          this.#stepSampled = true;
+
           let token = script?.length ? (script.shift() as number) : ((last[slot] ?? 0) % 26) + 1;
           while (banned.includes(token)) token = (token % 26) + 1;
           return token;

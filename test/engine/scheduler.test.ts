@@ -252,6 +252,21 @@ describe('Class: Scheduler with two lanes', () => {
   });
 });
 
+describe('Class: Scheduler sampling a step on a several-thread pool', () => {
+  it("lets a step's first sample finish before the others start", async () => {
+    // GIVEN a backend whose samples run side by side, like node-llama-cpp's on the default pool
+    const backend = new FakeBackend(4);
+
+    // WHEN four requests generate in the same steps
+    const texts = await textsOn(backend, ['abc', 'klm', 'uvw', 'hij'], 6);
+
+    // THEN no sample ran beside a step's first one (whose read orders llama.cpp's output rows)
+    expect(texts).toEqual(['defghi', 'nopqrs', 'xyzabc', 'klmnop']);
+    expect(backend.steps.some((entries) => entries.length === 4)).toBe(true);
+    expect(backend.samplesBesideFirst).toBe(0);
+  });
+});
+
 describe('Class: Scheduler on a one-thread backend', () => {
   it('asks for the samples while the decode runs and gives the same text', async () => {
     // GIVEN a backend whose samples queue behind its decodes, and a plain one
