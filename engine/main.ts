@@ -18,6 +18,7 @@ import { DEV_MODEL_NAME, ensureDevModel } from './devmodel/index.js';
 import { engineOptionsFromEnv } from './config.js';
 import { findsGpu, measureLayout, RANDOM_WEIGHTS_NOTE, startEngine } from './engine.js';
 import type { EngineOptions, MeasuredLayout } from './engine.js';
+import { whenParentGone } from './parent-watch.js';
 
 const logger = new Logger({ serviceName: 'adcopy-engine' });
 
@@ -63,6 +64,8 @@ function serveWithOneThreadPool(layout: MeasuredLayout): void {
     process.on(signal, () => child.kill(signal));
   }
   child.once('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  // Whoever started this parent may vanish without a signal: the child then drains and we follow.
+  whenParentGone(Number(process.env.ENGINE_PARENT_PID), () => child.kill('SIGTERM'));
 }
 
 async function main(): Promise<void> {
@@ -93,33 +96,24 @@ async function main(): Promise<void> {
 
   const engine = await startEngine(engineOptions);
 
-  const stop = (signal: string) => {
-    logger.info('stopping: no new requests, finishing running ones', { signal });
+  let stopping = false;
+  const stop = (reason: string) => {
+    // A second signal while draining (a supervisor repeating itself) must not cut the drain short.
+    if (stopping) {
+      logger.info('already stopping: finishing running requests', { reason });
+      return;
+    }
+    stopping = true;
+    logger.info('stopping: no new requests, finishing running ones', { signal: reason });
     engine.drain().then(() => process.exit(0), (error: unknown) => {
       logger.error('drain failed', { error: String(error) });
       process.exit(1);
     });
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-  whenParentGone(() => stop('parent exited'));
-}
-
-/**
- * Calls `onGone` once the parent that started this process to serve for it (see
- * serveWithOneThreadPool) has gone: a SIGKILL of the parent passes no signal on, and the child
- * would otherwise keep the port. Unset ENGINE_PARENT_PID: nothing to watch.
- */
-function whenParentGone(onGone: () => void): void {
-  const parentPid = Number(process.env.ENGINE_PARENT_PID);
-  if (!parentPid) return;
-
-  const watch = setInterval(() => {
-    if (process.ppid === parentPid) return;
-    clearInterval(watch);
-    onGone();
-  }, 500);
-  watch.unref();
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // Started by `npm start` or by a parent engine (see serveWithOneThreadPool): leave with it.
+  whenParentGone(Number(process.env.ENGINE_PARENT_PID), () => stop('parent exited'));
 }
 
 main().catch((error: unknown) => {

@@ -38,7 +38,13 @@ async function main(): Promise<void> {
   await assertPortFree(apiHost, apiPort, 'PORT');
   await assertPortFree('127.0.0.1', s3Port, 'S3_PORT');
   const engine = process.env.ENGINE_URL ? undefined : startEngineProcess();
-  const stopEngine = () => engine?.kill('SIGTERM');
+  // One SIGTERM: the engine drains on it, and a second would be taken as a second request.
+  let engineStopped = false;
+  const stopEngine = () => {
+    if (engineStopped || !engine || engine.exitCode !== null) return;
+    engineStopped = true;
+    engine.kill('SIGTERM');
+  };
   process.once('exit', stopEngine);
 
   await waitForEngine(engineUrl, engine);
@@ -56,8 +62,14 @@ async function main(): Promise<void> {
   printWelcome(api.url, batch.endpoint, batch.bucket);
   const shutdown = async (signal: string) => {
     logger.info('stopping', { signal });
+    stopping = true;
     stopEngine();
-    await Promise.all([api.close(), batch.close()]);
+    // The engine finishes what it is generating (ENGINE_DRAIN_GRACE_MS) before it exits.
+    const engineExited =
+      engine && engine.exitCode === null
+        ? new Promise((done) => engine.once('exit', done))
+        : undefined;
+    await Promise.all([api.close(), batch.close(), engineExited]);
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -78,13 +90,18 @@ async function assertPortFree(host: string, port: number, variable: string): Pro
   });
 }
 
+/** True once Ctrl-C or SIGTERM asked everything to stop: the engine's exit is then expected. */
+let stopping = false;
+
 function startEngineProcess(): ChildProcess {
   const entry = fileURLToPath(new URL('../engine/main.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: process.env,
+    // The engine leaves with this process even when it is killed outright (SIGKILL).
+    env: { ...process.env, ENGINE_PARENT_PID: String(process.pid) },
   });
   child.once('exit', (code, signal) => {
+    if (stopping) return;
     logger.error('engine exited', { code, signal });
     process.exit(code ?? 1);
   });

@@ -143,6 +143,25 @@ describe('Engine process with one lane on CPU', () => {
     expect(listening).toBe(false);
   });
 
+  it('finishes a running stream when SIGTERM comes twice (a supervisor repeating itself)',
+    async () => {
+      // GIVEN a third engine process with a long stream running
+      const draining = await startEngineProcess({ ENGINE_LANES: '1', ENGINE_THREADS: '1' });
+      const stream = invokeStream(draining.url, { prompt: 'Long copy', max_new_tokens: 300,
+        ignore_eos: true });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+
+      // WHEN SIGTERM arrives, and again a moment later
+      draining.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      draining.child.kill('SIGTERM');
+
+      // THEN the stream still ends whole and the processes exit cleanly
+      const done = (await stream).find((event) => event.event === 'done');
+      expect(done?.data.usage.completion_tokens).toBe(300);
+      expect(await draining.exited).toBe(0);
+    });
+
   it('stops both processes on SIGTERM with exit code 0', async () => {
     engine.child.kill('SIGTERM');
 
