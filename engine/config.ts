@@ -8,7 +8,8 @@ import type { EngineOptions } from './engine.js';
 /** Environment variables the engine reads, with their meaning. */
 export const ENGINE_ENV = {
   MODEL_PATH: 'GGUF file to serve; unset uses MODEL_DIR, then the dev model (random weights)',
-  MODEL_DIR: 'folder whose first .gguf is served when MODEL_PATH is unset (/opt/ml/model)',
+  MODEL_DIR: 'folder whose first .gguf (top, else one folder down) is served when MODEL_PATH ' +
+    'is unset (/opt/ml/model); none found is an error',
   MODEL_ID: 'model id reported in responses; default the model metadata name',
   ENGINE_HOST: 'listen address; default 127.0.0.1 (the container entry sets 0.0.0.0)',
   ENGINE_PORT: 'listen port; default 8080',
@@ -24,34 +25,49 @@ export const ENGINE_ENV = {
     'default 4); 1 queues each sample behind its decode and runs one lane',
 } as const;
 
-function integer(env: NodeJS.ProcessEnv, name: keyof typeof ENGINE_ENV): number | undefined {
+function integer(env: NodeJS.ProcessEnv, name: keyof typeof ENGINE_ENV, min = 0):
+  number | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
 
-  if (!/^\d+$/.test(raw.trim())) {
-    throw new Error(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const value = /^\d+$/.test(raw.trim()) ? Number.parseInt(raw, 10) : Number.NaN;
+  if (!(value >= min)) {
+    const got = JSON.stringify(raw);
+    throw new Error(`${name} must be a whole number of at least ${min}, got ${got}`);
   }
-  return Number.parseInt(raw, 10);
+  return value;
 }
+
+/** Slots when ENGINE_SLOTS is unset (as in engine.ts). */
+const DEFAULT_SLOTS = 8;
 
 /**
  * Reads engine options from environment variables (see {@link ENGINE_ENV}); the model path and
  * logger are the caller's.
- * @throws when a number variable is not a whole number
+ * @throws when a number variable is not a whole number in its range, or there are more lanes than
+ *   slots
  */
 export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
   Omit<EngineOptions, 'modelPath' | 'logger'> {
+  const slots = integer(env, 'ENGINE_SLOTS', 1);
+  const lanes = integer(env, 'ENGINE_LANES', 1);
+  // A lane is a context of its own: one without a slot would only cost memory.
+  if (lanes !== undefined && lanes > (slots ?? DEFAULT_SLOTS)) {
+    throw new Error(`ENGINE_LANES (${lanes}) must not exceed ENGINE_SLOTS ` +
+      `(${slots ?? DEFAULT_SLOTS})`);
+  }
+
   return {
     modelId: env.MODEL_ID || undefined,
     host: env.ENGINE_HOST || undefined,
     port: integer(env, 'ENGINE_PORT'),
-    slots: integer(env, 'ENGINE_SLOTS'),
-    contextSize: integer(env, 'ENGINE_CONTEXT_SIZE'),
-    threads: integer(env, 'ENGINE_THREADS'),
-    lanes: integer(env, 'ENGINE_LANES'),
+    slots,
+    contextSize: integer(env, 'ENGINE_CONTEXT_SIZE', 1),
+    threads: integer(env, 'ENGINE_THREADS', 1),
+    lanes,
     gpuLayers: integer(env, 'ENGINE_GPU_LAYERS'),
     queueLimit: integer(env, 'ENGINE_QUEUE_LIMIT'),
-    maxNewTokens: integer(env, 'ENGINE_MAX_NEW_TOKENS'),
+    maxNewTokens: integer(env, 'ENGINE_MAX_NEW_TOKENS', 1),
     drainGraceMs: integer(env, 'ENGINE_DRAIN_GRACE_MS'),
     poolThreads: integer(env, 'UV_THREADPOOL_SIZE'),
   };

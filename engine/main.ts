@@ -22,16 +22,27 @@ import { whenParentGone } from './parent-watch.js';
 
 const logger = new Logger({ serviceName: 'adcopy-engine' });
 
-/** The first GGUF file in `dir` (SageMaker copies the model artefact there), if any. */
-async function findModelIn(dir: string | undefined): Promise<string | undefined> {
-  if (!dir) return undefined;
+/**
+ * The first GGUF file in `dir`, or else in its first subfolder that holds one (SageMaker unpacks
+ * the model artefact there, and an archive often wraps it in a folder).
+ * @throws when the folder holds no GGUF file at either level: a set MODEL_DIR that is wrong must
+ *   not quietly fall back to the dev model, whose random weights write random text
+ */
+async function findModelIn(dir: string): Promise<string> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: Error) => {
+    throw new Error(`MODEL_DIR=${dir} cannot be read: ${error.message}`);
+  });
+  const ggufIn = (names: string[]) => names.filter((name) => name.endsWith('.gguf')).sort()[0];
 
-  try {
-    const names = (await readdir(dir)).filter((name) => name.endsWith('.gguf')).sort();
-    return names[0] === undefined ? undefined : join(dir, names[0]);
-  } catch {
-    return undefined;
+  const top = ggufIn(entries.filter((entry) => !entry.isDirectory()).map((entry) => entry.name));
+  if (top) return join(dir, top);
+
+  const folders = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  for (const folder of folders) {
+    const nested = ggufIn(await readdir(join(dir, folder)).catch(() => []));
+    if (nested) return join(dir, folder, nested);
   }
+  throw new Error(`MODEL_DIR=${dir} holds no .gguf file, at its top or one folder down`);
 }
 
 /**
@@ -70,13 +81,14 @@ function serveWithOneThreadPool(layout: MeasuredLayout): void {
 
 async function main(): Promise<void> {
   const options = engineOptionsFromEnv();
-  let modelPath = process.env.MODEL_PATH || (await findModelIn(process.env.MODEL_DIR));
+  const modelDir = process.env.MODEL_DIR;
+  let modelPath = process.env.MODEL_PATH || (modelDir ? await findModelIn(modelDir) : undefined);
   let modelId = options.modelId;
 
   if (!modelPath) {
     modelPath = await ensureDevModel();
     modelId ??= `${DEV_MODEL_NAME} (${RANDOM_WEIGHTS_NOTE})`;
-    logger.warn('MODEL_PATH is unset and MODEL_DIR has no .gguf: serving the project dev model, ' +
+    logger.warn('MODEL_PATH and MODEL_DIR are unset: serving the project dev model, ' +
       'which has random weights and writes random text', { model_path: modelPath });
   }
   const engineOptions: EngineOptions = { ...options, modelPath, modelId, logger };
