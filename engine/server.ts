@@ -60,12 +60,13 @@ export interface GenerateResponse {
   timings: { queue_ms: number; ttft_ms: number; total_ms: number };
 }
 
-type ErrorType = 'validation' | 'payload_too_large' | 'queue_full' | 'draining' | 'loading' |
-  'generation_failed';
+type ErrorType = 'validation' | 'payload_too_large' | 'unsupported_media_type' | 'queue_full' |
+  'draining' | 'loading' | 'generation_failed';
 
-const STATUS: Record<ErrorType, 400 | 413 | 429 | 503 | 500> = {
+const STATUS: Record<ErrorType, 400 | 413 | 415 | 429 | 503 | 500> = {
   validation: 400,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   queue_full: 429,
   draining: 503,
   loading: 503,
@@ -119,6 +120,9 @@ function toResponse(id: string, modelId: string, result: GenerationResult): Gene
 
 /** Maps a failure to its wire type. */
 function classify(error: unknown): { type: ErrorType; message: string } {
+  if (error instanceof MediaTypeError) {
+    return { type: 'unsupported_media_type', message: error.message };
+  }
   if (error instanceof ValidationError) return { type: 'validation', message: error.message };
   if (error instanceof QueueFullError) return { type: 'queue_full', message: error.message };
   if (error instanceof DrainingError) return { type: 'draining', message: error.message };
@@ -205,7 +209,26 @@ async function prepare(core: EngineCore, guards: GuardCache, json: unknown) {
   return { body, request };
 }
 
+/** A body that is not declared as JSON: it is refused rather than read as if it were. */
+class MediaTypeError extends Error {
+  override readonly name = 'MediaTypeError';
+}
+
+/** `application/json` or a `+json` type, in UTF-8 when a charset is named. */
+function assertJsonContentType(header: string | undefined): void {
+  const [mediaType = '', ...params] = (header ?? '').split(';')
+    .map((part) => part.trim().toLowerCase());
+  const isJson = mediaType === 'application/json' ||
+    /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+  const charset = params.find((param) => param.startsWith('charset='))?.slice('charset='.length);
+  if (!isJson || (charset && !['utf-8', 'utf8', '"utf-8"'].includes(charset))) {
+    throw new MediaTypeError(`Content-Type: send application/json (UTF-8), got ` +
+      `${header ? JSON.stringify(header) : 'none'}`);
+  }
+}
+
 async function readJson(c: Context): Promise<unknown> {
+  assertJsonContentType(c.req.header('content-type'));
   try {
     return await c.req.json();
   } catch {

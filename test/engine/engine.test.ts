@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { invoke, invokeStream, startTestEngine } from '../helpers/engine.js';
@@ -169,4 +171,35 @@ describe.each(MODELS)('Engine on the $name', ({ path }) => {
       expect(oversized.status).toBe(413);
       expect(oversized.body).toMatchObject({ error_type: 'payload_too_large' });
     });
+
+  it.each([
+    ['text/plain', 415],
+    [undefined, 415],
+    ['application/json; charset=latin1', 415],
+    ['application/json; charset=UTF-8', 200],
+  ])('answers a body sent as %s with %i', async (contentType, status) => {
+    // A connection of its own: the oversized body above leaves a pooled socket closed.
+    const response = await postOnNewConnection(`${engine.url}/invocations`, contentType,
+      JSON.stringify({ prompt: 'Tea', max_new_tokens: 2 }));
+    const body = JSON.parse(response.text);
+
+    expect(response.status).toBe(status);
+    if (status === 415) expect(body).toMatchObject({ error_type: 'unsupported_media_type' });
+  });
 });
+
+/** POSTs `body` over a fresh connection, with `contentType` or no Content-Type at all. */
+function postOnNewConnection(url: string, contentType: string | undefined, body: string):
+  Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...(contentType && { 'content-type': contentType }),
+      'content-length': String(Buffer.byteLength(body)) };
+    const sent = request(url, { method: 'POST', agent: false, headers }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    sent.on('error', reject);
+    sent.end(body);
+  });
+}

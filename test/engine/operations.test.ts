@@ -16,9 +16,11 @@ const MODELS = [
 /** A request that runs until cancelled (a second or so at most). */
 const LONG = { prompt: 'Tea', max_new_tokens: 4000, temperature: 0, ignore_eos: true };
 
+const JSON_TYPE = { 'content-type': 'application/json' };
+
 /** Starts a streamed request and resolves once its first event arrived (it holds a slot). */
 async function startStreamed(url: string, body: object, signal: AbortSignal) {
-  const response = await fetch(`${url}/invocations`, { method: 'POST',
+  const response = await fetch(`${url}/invocations`, { method: 'POST', headers: JSON_TYPE,
     body: JSON.stringify({ ...body, stream: true }), signal });
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   await reader.read();
@@ -110,7 +112,7 @@ describe.each(MODELS)('Engine operations on the $name', ({ path }) => {
     // GIVEN one request running and one waiting (one slot, queue of one)
     const abort = new AbortController();
     await startStreamed(engine.url, LONG, abort.signal);
-    const waiting = fetch(`${engine.url}/invocations`, { method: 'POST',
+    const waiting = fetch(`${engine.url}/invocations`, { method: 'POST', headers: JSON_TYPE,
       body: JSON.stringify(LONG), signal: abort.signal }).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 20));
 
