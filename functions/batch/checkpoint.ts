@@ -148,6 +148,10 @@ function readLease(text: string | undefined): LeaseBody | undefined {
  */
 export class JobLease {
   readonly owner = randomUUID();
+  /** Set by release: a renewal still on its way must not bring the lease back. */
+  #released = false;
+  /** The renewal being written, which release waits for. */
+  #renewal: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: JobStore) {}
 
@@ -162,16 +166,27 @@ export class JobLease {
     }
     if (current !== undefined) await this.store.remove(JOB_FILES.lease);
 
+    this.#released = false;
     return this.store.createExclusive(JOB_FILES.lease, this.body(expiresAt));
   }
 
-  /** Extends the lease while the job runs. */
+  /**
+   * Extends the lease while the job runs. Renewals are written one after another, and none after
+   * release: lines finishing side by side each renew, and one landing after the release would
+   * leave a lease that keeps the next delivery `busy` until it expires.
+   */
   async renew(expiresAt: number): Promise<void> {
-    await this.store.writeText(JOB_FILES.lease, this.body(expiresAt));
+    const write = this.#renewal.then(async () => {
+      if (!this.#released) await this.store.writeText(JOB_FILES.lease, this.body(expiresAt));
+    });
+    this.#renewal = write.catch(() => undefined);
+    await write;
   }
 
   /** Gives the job up, so a redelivered event can resume it at once. */
   async release(): Promise<void> {
+    this.#released = true;
+    await this.#renewal;
     const current = readLease(await this.store.readText(JOB_FILES.lease));
     if (current?.owner === this.owner) await this.store.remove(JOB_FILES.lease);
   }
