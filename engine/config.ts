@@ -38,8 +38,8 @@ function integer(env: NodeJS.ProcessEnv, name: keyof typeof ENGINE_ENV, min = 0)
   return value;
 }
 
-/** Slots when ENGINE_SLOTS is unset (as in engine.ts). */
-const DEFAULT_SLOTS = 8;
+/** Sequence slots when none are configured. */
+export const DEFAULT_SLOTS = 8;
 
 /**
  * Reads engine options from environment variables (see {@link ENGINE_ENV}); the model path and

@@ -10,6 +10,7 @@ import type { ServerType } from '@hono/node-server';
 
 import { LlamaBackend } from './backends/llama/backend.js';
 import type { LayoutChoice } from './backends/llama/backend.js';
+import { DEFAULT_SLOTS } from './config.js';
 import { EngineMetrics } from './metrics.js';
 import { VocabularyIndex } from './scheduler/bad-words.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -20,7 +21,6 @@ import type { EngineCore } from './server.js';
 /** What a random-weight model's id carries, so nobody mistakes its text for a real model's. */
 export const RANDOM_WEIGHTS_NOTE = 'random weights: writes random text';
 
-const DEFAULT_SLOTS = 8;
 const DEFAULT_CONTEXT_SIZE = 2048;
 
 /** Options of {@link startEngine}. */

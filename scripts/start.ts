@@ -38,12 +38,9 @@ async function main(): Promise<void> {
   await assertPortFree(apiHost, apiPort, 'PORT');
   await assertPortFree('127.0.0.1', s3Port, 'S3_PORT');
   const engine = process.env.ENGINE_URL ? undefined : startEngineProcess();
-  // One SIGTERM: the engine drains on it, and a second would be taken as a second request.
-  let engineStopped = false;
+  // One SIGTERM (`killed` says one was sent): the engine drains on it, and needs no second.
   const stopEngine = () => {
-    if (engineStopped || !engine || engine.exitCode !== null) return;
-    engineStopped = true;
-    engine.kill('SIGTERM');
+    if (engine && !engine.killed && engine.exitCode === null) engine.kill('SIGTERM');
   };
   process.once('exit', stopEngine);
 

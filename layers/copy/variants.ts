@@ -41,7 +41,7 @@ export function stripUnprintable(text: string): string {
  * with `headline`, `body` and `cta` (and `reasoning`, which is dropped); a plain one is text.
  *
  * @example
- * extractCopy('思路：通勤族怕吵\n最终文案：一戴就安静', 'cot') // { text: '一戴就安静' }
+ * extractCopy('思路：怕吵\n最终文案：一戴就安静', 'cot') // { text: '一戴就安静' }
  * extractCopy('{"headline":"冷泡上新","body":"0糖"}', 'structured', true)
  * // { headline: '冷泡上新', body: '0糖', text: '冷泡上新\n0糖' }
  */

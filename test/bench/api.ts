@@ -54,7 +54,11 @@ const BRIEF = { ...FIELD_CASE_BRIEF, features: [...FIELD_CASE_BRIEF.features] };
 // Three clearly different lawful copies: every candidate passes the checks, so answers are cached.
 const COPY = [
   { headline: '冷泡乌龙上新', body: '冷萃12小时，0糖也有回甘。', cta: '今天就来一瓶' },
-  { headline: '午后来点清爽', body: '一口乌龙香，办公桌上的小假期。', cta: '点击下单' },
+  {
+    headline: '午后来点清爽',
+    body: '一口乌龙香，办公桌上的小假期。',
+    cta: '点击下单',
+  },
   { headline: '轻松一夏', body: '通勤路上随手一瓶，茶香陪你到傍晚。', cta: '马上尝鲜' },
 ];
 

@@ -16,7 +16,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 
 import { build } from 'esbuild';
@@ -35,6 +34,7 @@ import {
 } from '../../layers/engine-client/index.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
 import { startLocalS3 } from '../helpers/s3.js';
+import { freePort } from '../helpers/ports.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 10_000);
 const MEMORY_LINES = Number(process.env.BENCH_MEMORY_LINES ?? 1_000_000);
@@ -79,17 +79,6 @@ class RecordingEngine implements Engine {
   stream(request: EngineRequest, options?: CallOptions) {
     return this.inner.stream(request, options);
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-      .listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => done(port));
-      })
-      .on('error', fail);
-  });
 }
 
 async function startEngineProcess(): Promise<{ url: string; child: ChildProcess }> {

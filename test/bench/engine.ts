@@ -15,11 +15,11 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 
 import type { NativeContext } from '../../engine/backends/llama/backend.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
+import { freePort } from '../helpers/ports.js';
 
 const REQUESTS = 64;
 const NEW_TOKENS = 48;
@@ -73,17 +73,6 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
   return sorted[Math.max(0, index)] ?? 0;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-    server.once('error', reject);
-  });
 }
 
 async function waitReady(url: string, child: ChildProcess): Promise<void> {

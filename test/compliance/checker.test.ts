@@ -188,7 +188,8 @@ describe('Function: checkText', () => {
     });
 
     it('lists violations in text order', () => {
-      const starts = checkText('唯一的茶，最好喝，国家级，开光').violations.map((v) => v.start);
+      const { violations } = checkText('唯一的茶，最好喝，国家级，开光');
+      const starts = violations.map((v) => v.start);
       expect(starts).toEqual([...starts].sort((a, b) => a - b));
       expect(starts).toHaveLength(4);
     });

@@ -115,7 +115,7 @@ describe('Function: createCopyPipeline', () => {
     expect(engine.requests[0]?.bad_words).toEqual(expect.arrayContaining(['便宜', '国家级']));
   });
 
-  it('regenerates plain copy longer than the brief asks with a smaller budget, never cutting it', async () => {
+  it('regenerates over-long plain copy with a smaller budget, never cutting it', async () => {
     const long =
       'Lightweight carbon-plated trail shoe built for fast weekend miles on rocky ground';
     const engine = new ScriptedEngine([

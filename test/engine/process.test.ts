@@ -1,23 +1,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { invoke, invokeStream, startTestEngine } from '../helpers/engine.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
-
-/** A loopback port that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/ports.js';
 
 /** The engine as its own process (`engine/main.ts`), its JSON log lines and its exit. */
 async function startEngineProcess(env: Record<string, string>) {

@@ -4,7 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+
+import { freePort } from './ports.js';
 
 /** A running test Redis. */
 export interface TestRedis {
@@ -13,17 +14,6 @@ export interface TestRedis {
   port: number;
   /** Stops the server and waits for it to exit. */
   stop(): Promise<void>;
-}
-
-/** Asks the kernel for a free loopback port. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
 }
 
 /** Resolves once the server logs that it accepts connections; rejects if it exits first. */
