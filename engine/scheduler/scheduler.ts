@@ -504,7 +504,7 @@ export class Scheduler {
     }
 
     this.#advanceFeeds(entries);
-    const outcomes = early ? await Promise.all(early) : await this.#sampleStep(sampling);
+    const outcomes = early ? await Promise.all(early) : await this.#sampleStep(entries, sampling);
 
     sampling.forEach((entry, i) => {
       const outcome = outcomes[i];
@@ -520,11 +520,17 @@ export class Scheduler {
   }
 
   /**
-   * Samples a decoded step: one slot first, alone, then the others at once. The first read of a
-   * step's logits makes llama.cpp put its output rows in order, in place and without a lock, so
-   * two samples starting together on a several-thread pool could each read the other's row.
+   * Samples a decoded step. Where the backend says the first read may move output rows (see
+   * {@link DecodeBackend.firstReadMovesRows}), one slot samples first, alone, then the others at
+   * once; otherwise all start together.
    */
-  async #sampleStep(sampling: readonly DecodeEntry[]): Promise<Array<number | Error | undefined>> {
+  async #sampleStep(entries: readonly DecodeEntry[], sampling: readonly DecodeEntry[]):
+    Promise<Array<number | Error | undefined>> {
+    const ask = (entry: DecodeEntry) => this.#askSample(entry.slot);
+    if (!(this.#backend.firstReadMovesRows?.(entries) ?? true)) {
+      return Promise.all(sampling.map(ask));
+    }
+
     const outcomes: Array<number | Error | undefined> = [];
     let next = 0;
     const allUnasked = () => outcomes.every((outcome) => outcome === undefined);
@@ -532,10 +538,10 @@ export class Scheduler {
     // A slot whose candidate has finished asks nothing of the native side: keep going alone
     // until one sample has really read the logits.
     while (next < sampling.length && allUnasked()) {
-      outcomes.push(await this.#askSample((sampling[next] as DecodeEntry).slot));
+      outcomes.push(await ask(sampling[next] as DecodeEntry));
       next++;
     }
-    const rest = sampling.slice(next).map((entry) => this.#askSample(entry.slot));
+    const rest = sampling.slice(next).map(ask);
     return [...outcomes, ...(await Promise.all(rest))];
   }
 

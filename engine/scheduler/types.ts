@@ -76,6 +76,13 @@ export interface DecodeBackend {
   /** The lane of `slot`. */
   laneOf(slot: number): number;
 
+  /**
+   * Whether the first read of a decoded step's logits may move its output rows in place, so
+   * that two samples starting together could read each other's row. The scheduler then lets one
+   * sample finish before the others start. A backend that does not say is taken to move them.
+   */
+  firstReadMovesRows?(entries: readonly DecodeEntry[]): boolean;
+
   /** Runs one forward pass over every entry, all of one lane (one batched decode). */
   decode(entries: readonly DecodeEntry[]): Promise<void>;
 

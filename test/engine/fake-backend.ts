@@ -30,6 +30,10 @@ export class FakeBackend implements DecodeBackend {
   samplesAskedDuringDecode = 0;
   /** Samples that started while a step's first sample was still running. */
   samplesBesideFirst = 0;
+  /** The steps (indexes into {@link steps}) where a sample started beside the first. */
+  readonly stepsSampledSideBySide = new Set<number>();
+  /** Set by the `rowsMove` option: which steps' rows the first read may move. */
+  readonly firstReadMovesRows?: (entries: readonly DecodeEntry[]) => boolean;
   readonly erased: Array<{ slot: number; from: number }> = [];
   /** Milliseconds each decode takes. */
   delayMs = 0;
@@ -43,8 +47,15 @@ export class FakeBackend implements DecodeBackend {
   #stepSampled = true;
 
   constructor(readonly slotCount: number,
-    options: { contextSize?: number; batch?: number; lanes?: number; oneThread?: boolean } = {}) {
+    options: {
+      contextSize?: number;
+      batch?: number;
+      lanes?: number;
+      oneThread?: boolean;
+      rowsMove?: (entries: readonly DecodeEntry[]) => boolean;
+    } = {}) {
     this.lanes = options.lanes ?? 1;
+    if (options.rowsMove) this.firstReadMovesRows = options.rowsMove;
     this.samplesQueueBehindDecode = options.oneThread ?? false;
     this.slotContextSize = options.contextSize ?? 256;
     this.maxBatchTokens = options.batch ?? 64;
@@ -88,7 +99,10 @@ export class FakeBackend implements DecodeBackend {
         if (this.#decoding > 0) this.samplesAskedDuringDecode++;
 
         return this.#onThread(async () => {
-          if (!this.#stepSampled && this.#samplesRunning > 0) this.samplesBesideFirst++;
+          if (!this.#stepSampled && this.#samplesRunning > 0) {
+            this.samplesBesideFirst++;
+            this.stepsSampledSideBySide.add(this.steps.length - 1);
+          }
           this.#samplesRunning++;
           // A native sample takes time on a pool thread: samples asked together overlap.
           if (!this.samplesQueueBehindDecode) await new Promise((resolve) => setImmediate(resolve));

@@ -78,3 +78,24 @@ describe('Class: LlamaBackend with a pool that claims one thread', () => {
       line.message.startsWith('the native pool runs jobs in parallel'))).toBe(true);
   });
 });
+
+describe('Class: LlamaBackend telling which steps may move output rows', () => {
+  it('says rows stay put only for one-token entries in rising sequence order', async () => {
+    // GIVEN one lane of four sequences (slot i is sequence i)
+    const backend = await LlamaBackend.load({ modelPath: SHARED_TINY_MODEL, slots: 4,
+      contextSize: 128, threads: 1, lanes: 1, logger: new MemoryLogger() });
+    await backend.close();
+    const entry = (slot: number, tokens: number[]) =>
+      ({ slot, position: 10, tokens, wantLogits: true });
+
+    // WHEN it is asked about decode-only, out-of-order and prompt-reading steps
+    const answers = {
+      decodeOnly: backend.firstReadMovesRows([entry(0, [5]), entry(1, [6]), entry(3, [7])]),
+      descending: backend.firstReadMovesRows([entry(2, [5]), entry(0, [6])]),
+      readsPrompt: backend.firstReadMovesRows([entry(0, [5]), entry(1, [6, 7, 8])]),
+    };
+
+    // THEN only the decode-only step in sequence order keeps its rows where they are
+    expect(answers).toEqual({ decodeOnly: false, descending: true, readsPrompt: true });
+  });
+});

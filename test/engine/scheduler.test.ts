@@ -8,6 +8,7 @@ import {
   Scheduler,
 } from '../../engine/scheduler/scheduler.js';
 import type { GenerationRequest } from '../../engine/scheduler/scheduler.js';
+import type { DecodeEntry } from '../../engine/scheduler/types.js';
 import { MemoryLogger } from '../helpers/engine.js';
 import { END, FakeBackend, tokensOf } from './fake-backend.js';
 
@@ -264,6 +265,23 @@ describe('Class: Scheduler sampling a step on a several-thread pool', () => {
     expect(texts).toEqual(['defghi', 'nopqrs', 'xyzabc', 'klmnop']);
     expect(backend.steps.some((entries) => entries.length === 4)).toBe(true);
     expect(backend.samplesBesideFirst).toBe(0);
+  });
+
+  it('samples side by side the steps whose rows the backend says stay put', async () => {
+    // GIVEN a backend whose first read moves rows only in steps that read a prompt
+    const readsPrompt = (entries: readonly DecodeEntry[]) =>
+      entries.some((entry) => entry.tokens.length > 1);
+    const backend = new FakeBackend(4, { rowsMove: readsPrompt });
+
+    // WHEN four requests generate in the same steps
+    const texts = await textsOn(backend, ['abc', 'klm', 'uvw', 'hij'], 6);
+
+    // THEN the text is right, and samples overlapped only in steps that read no prompt
+    expect(texts).toEqual(['defghi', 'nopqrs', 'xyzabc', 'klmnop']);
+    const sideBySide = [...backend.stepsSampledSideBySide];
+    expect(sideBySide.length).toBeGreaterThan(0);
+    expect(sideBySide.filter((step) => readsPrompt(backend.steps[step] ?? []))).toEqual([]);
+    expect(backend.steps.some(readsPrompt)).toBe(true);
   });
 });
 

@@ -418,6 +418,23 @@ export class LlamaBackend implements DecodeBackend {
     return slot % this.lanes;
   }
 
+  /**
+   * Whether the first read of this step's logits may move its output rows. A context of several
+   * sequences splits its batch into micro-batches of consecutive sequence ids (llama.cpp's
+   * "split_equal"); when that writes the outputs out of batch order, the first read swaps the
+   * rows back, in place and without a lock. One-token entries in rising sequence order (every
+   * step where no prompt is being read) always come out in batch order, so their rows stay put.
+   */
+  firstReadMovesRows(entries: readonly DecodeEntry[]): boolean {
+    let lastSequence = -1;
+    for (const entry of entries) {
+      const sequence = this.#sequenceOf(entry.slot);
+      if (entry.tokens.length !== 1 || sequence <= lastSequence) return true;
+      lastSequence = sequence;
+    }
+    return false;
+  }
+
   /** The lane's native context and the sequence id of `slot` in it. */
   #locate(slot: number): { native: NativeContext; sequence: number } {
     const lane = this.#lanes[slot % this.lanes] as Lane;
