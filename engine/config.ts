@@ -21,6 +21,8 @@ export const ENGINE_ENV = {
   ENGINE_QUEUE_LIMIT: 'requests waiting for a slot before 429; default 64',
   ENGINE_MAX_NEW_TOKENS: 'largest max_new_tokens; default 1024',
   ENGINE_DRAIN_GRACE_MS: 'how long SIGTERM waits for running requests; default 30000',
+  ENGINE_STREAM_FLUSH_MS: 'most ms a streamed token waits to share a write with the next ' +
+    'ones (the first token goes at once); 0 writes each token alone; default 5',
   UV_THREADPOOL_SIZE: 'threads of the native work pool, as the process started with it (Node ' +
     'default 4); 1 queues each sample behind its decode and runs one lane',
 } as const;
@@ -69,6 +71,7 @@ export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
     queueLimit: integer(env, 'ENGINE_QUEUE_LIMIT'),
     maxNewTokens: integer(env, 'ENGINE_MAX_NEW_TOKENS', 1),
     drainGraceMs: integer(env, 'ENGINE_DRAIN_GRACE_MS'),
+    streamFlushMs: integer(env, 'ENGINE_STREAM_FLUSH_MS'),
     poolThreads: integer(env, 'UV_THREADPOOL_SIZE'),
   };
 }

@@ -56,6 +56,12 @@ export interface EngineOptions {
   maxNewTokens?: number;
   /** How long SIGTERM draining waits for running requests. @default 30000 */
   drainGraceMs?: number;
+  /**
+   * Most milliseconds a streamed token waits to share one write with the tokens after it; a
+   * stream's first token and its end are written at once. 0 writes every token alone.
+   * @default 5
+   */
+  streamFlushMs?: number;
   /** Embedded-metric log interval; 0 turns the lines off. @default 10000 */
   emfIntervalMs?: number;
   /** Called with the base URL once listening, before the model has loaded. */
@@ -180,6 +186,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     vocabulary,
     metrics,
     logger,
+    streamFlushMs: options.streamFlushMs ?? 5,
   };
   if ((options.emfIntervalMs ?? 10_000) > 0) metrics.startEmf(options.emfIntervalMs);
 

@@ -48,6 +48,8 @@ export interface EngineCore {
   vocabulary: VocabularyIndex;
   metrics: EngineMetrics;
   logger: EngineLogger;
+  /** Most ms a streamed token waits to share a write (EngineOptions.streamFlushMs). */
+  streamFlushMs: number;
 }
 
 /** The response body of a generation (PROTOCOL.md "Response"). */
@@ -359,6 +361,22 @@ function startFrames(c: Context, core: EngineCore, id: string, request: Generati
   const pending: string[] = [];
   let wake: (() => void) | null = null;
   let finished = false;
+  // Tokens after the first wait up to streamFlushMs to share one write: each write is a system
+  // call here and a wake-up of the client, which at thousands of tokens a second took CPU from
+  // decoding; within a few milliseconds no reader can tell.
+  let flushTimer: NodeJS.Timeout | undefined;
+  let wroteFirstToken = false;
+  const flushSoon = () => {
+    if (!wroteFirstToken || core.streamFlushMs === 0) {
+      wroteFirstToken = true;
+      wake?.();
+    } else {
+      flushTimer ??= setTimeout(() => {
+        flushTimer = undefined;
+        wake?.();
+      }, core.streamFlushMs);
+    }
+  };
 
   let result: Promise<GenerationResult>;
   try {
@@ -367,7 +385,7 @@ function startFrames(c: Context, core: EngineCore, id: string, request: Generati
       signal: abort.signal,
       onText: (index, text) => {
         pending.push(sseFrame('token', { index, text }));
-        wake?.();
+        flushSoon();
       },
     });
   } catch (error) {
@@ -388,6 +406,7 @@ function startFrames(c: Context, core: EngineCore, id: string, request: Generati
     },
   ).finally(() => {
     finished = true;
+    clearTimeout(flushTimer);
     wake?.();
   });
 

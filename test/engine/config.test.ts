@@ -9,6 +9,7 @@ describe('engineOptionsFromEnv', () => {
     ['ENGINE_SLOTS', '0', 'ENGINE_SLOTS must be a whole number of at least 1, got "0"'],
     ['ENGINE_MAX_NEW_TOKENS', '0', 'ENGINE_MAX_NEW_TOKENS must be a whole number of at least 1'],
     ['ENGINE_THREADS', '1.5', 'ENGINE_THREADS must be a whole number of at least 1, got "1.5"'],
+    ['ENGINE_STREAM_FLUSH_MS', '5ms', 'ENGINE_STREAM_FLUSH_MS must be a whole number of at least 0'],
   ])('refuses %s=%s, naming it', (name, value, message) => {
     expect(() => engineOptionsFromEnv({ [name]: value })).toThrow(message);
   });
@@ -22,8 +23,9 @@ describe('engineOptionsFromEnv', () => {
 
   it('keeps zero where zero means something: no GPU layers, no queue, an OS-chosen port', () => {
     const options = engineOptionsFromEnv({ ENGINE_GPU_LAYERS: '0', ENGINE_QUEUE_LIMIT: '0',
-      ENGINE_PORT: '0', ENGINE_LANES: '2', ENGINE_SLOTS: '2' });
+      ENGINE_PORT: '0', ENGINE_LANES: '2', ENGINE_SLOTS: '2', ENGINE_STREAM_FLUSH_MS: '0' });
 
-    expect(options).toMatchObject({ gpuLayers: 0, queueLimit: 0, port: 0, lanes: 2, slots: 2 });
+    expect(options).toMatchObject({ gpuLayers: 0, queueLimit: 0, port: 0, lanes: 2, slots: 2,
+      streamFlushMs: 0 });
   });
 });
