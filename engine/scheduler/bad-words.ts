@@ -32,6 +32,11 @@ export class VocabularyIndex {
   readonly #sorted: number[];
   /** Token ids, longest bytes first: only tokens at least as long as a needle can hold it. */
   readonly #byLength: number[];
+  /**
+   * Tokens that begin with UTF-8 continuation bytes, with the bytes after those. With no
+   * unfinished character before it the text drops that start, and the rest is what shows.
+   */
+  readonly #continuationLed: Array<{ token: number; shown: Uint8Array }>;
 
   /**
    * @param size number of tokens
@@ -47,6 +52,11 @@ export class VocabularyIndex {
       .sort((a, b) => compareBytes(this.#bytes[a] as Uint8Array, this.#bytes[b] as Uint8Array));
     this.#byLength = [...this.#sorted]
       .sort((a, b) => (this.#bytes[b] as Buffer).length - (this.#bytes[a] as Buffer).length);
+    this.#continuationLed = this.#sorted.flatMap((token) => {
+      const bytes = this.#bytes[token] as Buffer;
+      const start = bytes.findIndex((byte) => byte < 0x80 || byte > 0xbf);
+      return start > 0 ? [{ token, shown: bytes.subarray(start) }] : [];
+    });
   }
 
   /** Bytes of `token`. */
@@ -54,7 +64,10 @@ export class VocabularyIndex {
     return this.#bytes[token] ?? new Uint8Array();
   }
 
-  /** Every token whose bytes start with `prefix`. */
+  /**
+   * Every token whose bytes start with `prefix`, also after UTF-8 continuation bytes at its
+   * start (which the text drops unless they finish a character).
+   */
   tokensStartingWith(prefix: Uint8Array): number[] {
     const first = this.#lowerBound(prefix);
     const tokens: number[] = [];
@@ -63,6 +76,9 @@ export class VocabularyIndex {
       const token = this.#sorted[i] as number;
       if (!startsWith(this.#bytes[token] as Uint8Array, prefix)) break;
       tokens.push(token);
+    }
+    for (const { token, shown } of this.#continuationLed) {
+      if (startsWith(shown, prefix)) tokens.push(token);
     }
 
     return tokens;
@@ -100,6 +116,49 @@ export class VocabularyIndex {
 /** A map key for a byte string (one character per byte). */
 function keyOf(bytes: Uint8Array): string {
   return String.fromCharCode(...bytes);
+}
+
+/** Whether `next` may follow `lead` as the second byte of a UTF-8 character. */
+function fitsAfterLead(lead: number, next: number): boolean {
+  if (lead === 0xe0) return next >= 0xa0 && next <= 0xbf;
+  if (lead === 0xed) return next >= 0x80 && next <= 0x9f;
+  if (lead === 0xf0) return next >= 0x90 && next <= 0xbf;
+  if (lead === 0xf4) return next >= 0x80 && next <= 0x8f;
+  return next >= 0x80 && next <= 0xbf;
+}
+
+/** Bytes of a UTF-8 character that starts with `lead`; 0 when no character starts with it. */
+function characterSize(lead: number): number {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
+/**
+ * How many bytes at the end of `bytes` begin a character that the next token may still finish
+ * (0 to 3): a text decoder holds these back instead of dropping them.
+ */
+function unfinishedLength(bytes: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const lead = bytes[bytes.length - back] as number;
+    if (lead >= 0x80 && lead <= 0xbf) continue;
+
+    const second = bytes[bytes.length - back + 1];
+    const fits = second === undefined || fitsAfterLead(lead, second);
+    return characterSize(lead) > back && fits ? back : 0;
+  }
+  return 0;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+const encoder = new TextEncoder();
+
+/** `bytes` as the text shows them: bytes that can never form a character are left out. */
+function asShown(bytes: Uint8Array): Uint8Array {
+  if (bytes.every((byte) => byte < 0x80)) return bytes;
+  return encoder.encode(decoder.decode(bytes).replaceAll('\uFFFD', ''));
 }
 
 /**
@@ -146,14 +205,32 @@ export class BadWordsGuard {
     return this.#phrases.length === 0;
   }
 
-  /** Tokens that must not come next after `generated`. */
+  /**
+   * Tokens that must not come next after `generated`. The text drops bytes that can never form a
+   * character (TextStream), so phrases are matched against the text as shown. Bytes that begin
+   * an unfinished character are the one doubt: the next token either finishes it or makes the
+   * text drop it, so tokens are banned that would end a phrase either way.
+   */
   bannedNext(generated: readonly number[]): readonly number[] {
     if (this.#phrases.length === 0) return [];
 
-    // The text already ends with the first `k` bytes of a phrase: ban every token whose bytes
-    // start with the rest of it.
-    const tail = this.#tail(generated);
-    let banned: Set<number> | undefined;
+    const { shown, unfinished } = this.#shownTail(generated);
+    let banned = this.#banCompletions(shown, undefined);
+    if (unfinished.length > 0) {
+      const kept = Buffer.concat([shown, unfinished]);
+      banned = this.#banCompletions(kept.subarray(Math.max(0, kept.length - this.#tailBytes)),
+        banned);
+    }
+
+    // Most steps end no phrase start: the same list again, so the sampler keeps its settings.
+    return banned ? [...banned] : this.#alwaysBanned;
+  }
+
+  /**
+   * Adds to `banned` every token whose bytes start with the rest of a phrase that `tail` ends
+   * with the start of; `undefined` while nothing beyond the always-banned tokens is banned.
+   */
+  #banCompletions(tail: Uint8Array, banned: Set<number> | undefined): Set<number> | undefined {
     let key = '';
     for (let k = 1; k <= tail.length; k++) {
       key = String.fromCharCode(tail[tail.length - k] as number) + key;
@@ -162,9 +239,7 @@ export class BadWordsGuard {
         for (const token of this.#tokensStartingWith(rest)) banned.add(token);
       }
     }
-
-    // Most steps end no phrase start: the same list again, so the sampler keeps its settings.
-    return banned ? [...banned] : this.#alwaysBanned;
+    return banned;
   }
 
   #tokensStartingWith(rest: Uint8Array): number[] {
@@ -174,23 +249,38 @@ export class BadWordsGuard {
     return tokens;
   }
 
-  /** The last bytes of the generated text, as many as the longest phrase could need. */
-  #tail(generated: readonly number[]): Uint8Array {
+  /**
+   * The end of the generated text as shown, as many bytes as the longest phrase could need, and
+   * apart from it the bytes of a character the next token may still finish.
+   */
+  #shownTail(generated: readonly number[]): { shown: Uint8Array; unfinished: Uint8Array } {
+    // Dropped bytes make the raw tail longer than the shown one: widen until it is long enough.
+    for (let rawBytes = this.#tailBytes + 3; ; rawBytes *= 2) {
+      const { bytes, whole } = this.#rawTail(generated, rawBytes);
+      const unfinished = unfinishedLength(bytes);
+      const shown = asShown(bytes.subarray(0, bytes.length - unfinished));
+
+      if (shown.length >= this.#tailBytes || whole) {
+        return {
+          shown: shown.subarray(Math.max(0, shown.length - this.#tailBytes)),
+          unfinished: bytes.subarray(bytes.length - unfinished),
+        };
+      }
+    }
+  }
+
+  /** At least the last `most` bytes of the generated tokens (all, when `whole`). */
+  #rawTail(generated: readonly number[], most: number): { bytes: Uint8Array; whole: boolean } {
     const pieces: Uint8Array[] = [];
     let length = 0;
+    let i = generated.length - 1;
 
-    for (let i = generated.length - 1; i >= 0 && length < this.#tailBytes; i--) {
+    for (; i >= 0 && length < most; i--) {
       const bytes = this.#vocabulary.bytesOf(generated[i] as number);
       pieces.push(bytes);
       length += bytes.length;
     }
 
-    const tail = new Uint8Array(length);
-    let offset = length;
-    for (const bytes of pieces) {
-      offset -= bytes.length;
-      tail.set(bytes, offset);
-    }
-    return tail.subarray(Math.max(0, length - this.#tailBytes));
+    return { bytes: Buffer.concat(pieces.reverse()), whole: i < 0 };
   }
 }

@@ -234,10 +234,8 @@ describe('One-lane engine process against the default pool, with bad words', () 
         const texts = textOf(done);
         expect(streamedTexts(events)).toEqual(texts);
         expect(texts).toEqual(textOf((plain[i] as { body: any }).body));
-        // Sampled candidates are not checked for phrases: a lone invalid byte the model writes
-        // inside a phrase is dropped from the text while the ban, which works on bytes, does
-        // not see the phrase form (one of these requests shows it; see QA issue #3).
-        if (request.temperature !== 0) return;
+        // Sampled candidates write stray bytes inside phrases now and then; the ban matches the
+        // text as shown, without them, so it holds for those as well.
         for (const text of texts) {
           expect((request.bad_words ?? []).filter((phrase) => text.includes(phrase))).toEqual([]);
         }

@@ -113,3 +113,51 @@ describe('Class: BadWordsGuard', () => {
     }
   });
 });
+
+describe('Class: BadWordsGuard with bytes the text drops', () => {
+  // Stray and partial UTF-8 bytes as a byte-fallback or byte-level vocabulary holds them:
+  // 0xC3 starts é (C3 A9), 0xE4 0xBD start 你 (E4 BD A0), 0x80 and 0xA9 are continuation bytes.
+  const pieces: Array<string | number[]> = ['', 'be', 'st', 'b', 'e', 's', 't', '你', '好', 'x',
+    [0xc3], [0xa9], [0x80], [0xe4, 0xbd], [0xa0], [0xa9, 0x73, 0x74]];
+  const bytesOfPiece = (piece: string | number[]) =>
+    typeof piece === 'string' ? bytes(piece) : Uint8Array.from(piece);
+  const vocabulary = new VocabularyIndex(pieces.length, (t) => bytesOfPiece(pieces[t] ?? ''));
+  const id = (piece: string) => pieces.indexOf(piece);
+  const phrases = ['best', 'beé', '你好', 'st'];
+
+  it('bans the rest of a phrase after a stray byte that the text will drop', () => {
+    const guard = new BadWordsGuard(vocabulary, ['best']);
+
+    // 0xC3 then "st" shows as "best": the lead byte is dropped when no continuation follows
+    expect(guard.bannedNext([id('be'), 10])).toContain(id('st'));
+    expect(guard.bannedNext([id('be'), 12])).toContain(id('st'));
+    expect(guard.bannedNext([id('be'), 12, 12, 10])).toContain(id('st'));
+    // A token that starts with a continuation byte shows only what follows it
+    expect(guard.bannedNext([id('be')])).toContain(15);
+    expect(guard.bannedNext([id('x')])).not.toContain(id('st'));
+  });
+
+  it('never lets a phrase into the text, whichever allowed tokens are chosen', () => {
+    // GIVEN a guard over phrases that stray bytes could split
+    const guard = new BadWordsGuard(vocabulary, phrases);
+
+    // WHEN many generations pick, at every step, any token the guard allows
+    let seed = 11;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (let round = 0; round < 2000; round++) {
+      const generated: number[] = [];
+      for (let step = 0; step < 8; step++) {
+        const banned = new Set(guard.bannedNext(generated));
+        const allowed = pieces.map((_, t) => t).filter((t) => t > 0 && !banned.has(t));
+        generated.push(allowed[Math.floor(random() * allowed.length)] as number);
+      }
+
+      // THEN the text as streamed to the client holds none of the phrases
+      const stream = new TextStream([]);
+      const text = generated.map((t) => stream.push(vocabulary.bytesOf(t)).text).join('') +
+        stream.finish();
+      expect(phrases.filter((phrase) => text.includes(phrase)), JSON.stringify(generated))
+        .toEqual([]);
+    }
+  });
+});
