@@ -21,6 +21,8 @@ export const ENGINE_ENV = {
   ENGINE_QUEUE_LIMIT: 'requests waiting for a slot before 429; default 64',
   ENGINE_MAX_NEW_TOKENS: 'largest max_new_tokens; default 1024',
   ENGINE_DRAIN_GRACE_MS: 'how long SIGTERM waits for running requests; default 30000',
+  ENGINE_DRAFT_TOKENS: 'most draft tokens (prompt lookup) checked after each token while a ' +
+    'lane serves at most 2 streams; 0 (the default) turns speculative decoding off',
   ENGINE_STREAM_FLUSH_MS: 'most ms a streamed token waits to share a write with the next ' +
     'ones (the first token goes at once); 0 writes each token alone; default 5',
   UV_THREADPOOL_SIZE: 'threads of the native work pool, as the process started with it (Node ' +
@@ -42,6 +44,9 @@ function integer(env: NodeJS.ProcessEnv, name: keyof typeof ENGINE_ENV, min = 0)
 
 /** Sequence slots when none are configured. */
 export const DEFAULT_SLOTS = 8;
+
+/** Draft tokens checked after each sampled token when none are configured. */
+export const DEFAULT_DRAFT_TOKENS = 0;
 
 /**
  * Reads engine options from environment variables (see {@link ENGINE_ENV}); the model path and
@@ -72,6 +77,7 @@ export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
     maxNewTokens: integer(env, 'ENGINE_MAX_NEW_TOKENS', 1),
     drainGraceMs: integer(env, 'ENGINE_DRAIN_GRACE_MS'),
     streamFlushMs: integer(env, 'ENGINE_STREAM_FLUSH_MS'),
+    draftTokens: integer(env, 'ENGINE_DRAFT_TOKENS'),
     poolThreads: integer(env, 'UV_THREADPOOL_SIZE'),
   };
 }

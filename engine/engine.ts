@@ -10,7 +10,7 @@ import type { ServerType } from '@hono/node-server';
 
 import { LlamaBackend } from './backends/llama/backend.js';
 import type { LayoutChoice } from './backends/llama/backend.js';
-import { DEFAULT_SLOTS } from './config.js';
+import { DEFAULT_DRAFT_TOKENS, DEFAULT_SLOTS } from './config.js';
 import { EngineMetrics } from './metrics.js';
 import { VocabularyIndex } from './scheduler/bad-words.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -56,6 +56,11 @@ export interface EngineOptions {
   maxNewTokens?: number;
   /** How long SIGTERM draining waits for running requests. @default 30000 */
   drainGraceMs?: number;
+  /**
+   * Most draft tokens (prompt lookup) decoded after each sampled token while a lane serves few
+   * streams; 0 turns speculative decoding off. @default {@link DEFAULT_DRAFT_TOKENS}
+   */
+  draftTokens?: number;
   /**
    * Most milliseconds a streamed token waits to share one write with the tokens after it; a
    * stream's first token and its end are written at once. 0 writes every token alone.
@@ -171,7 +176,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     slotCount: slots,
   }));
   scheduler = new Scheduler(backend, { queueLimit: options.queueLimit ?? 64, logger,
-    observer: metrics });
+    observer: metrics, draftTokens: options.draftTokens ?? DEFAULT_DRAFT_TOKENS });
 
   const modelId = options.modelId ?? backend.modelName;
   core = {

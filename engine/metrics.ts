@@ -87,6 +87,8 @@ export class EngineMetrics implements SchedulerObserver {
   readonly #cachedTokens: Counter;
   readonly #finished: Counter;
   readonly #failures: Counter;
+  readonly #drafted: Counter;
+  readonly #draftsAccepted: Counter;
   readonly #throughput = new ThroughputWindow();
   readonly #gauges: () => SchedulerGauges;
   #emfTimer: NodeJS.Timeout | undefined;
@@ -118,6 +120,10 @@ export class EngineMetrics implements SchedulerObserver {
       help: 'Finished candidates by finish reason', labelNames: ['finish_reason'], registers });
     this.#failures = new Counter({ name: 'adcopy_engine_request_failures_total',
       help: 'Refused or failed requests by error type', labelNames: ['error_type'], registers });
+    this.#drafted = new Counter({ name: 'adcopy_engine_draft_tokens_total',
+      help: 'Draft tokens (prompt lookup) decoded to be checked', registers });
+    this.#draftsAccepted = new Counter({ name: 'adcopy_engine_draft_tokens_accepted_total',
+      help: 'Draft tokens the model confirmed and kept', registers });
 
     new Gauge({ name: 'adcopy_engine_queue_depth', help: 'Requests waiting for a slot',
       registers, collect() { this.set(gauges().queueDepth); } });
@@ -170,6 +176,11 @@ export class EngineMetrics implements SchedulerObserver {
 
   onFinished(reason: FinishReason): void {
     this.#finished.inc({ finish_reason: reason });
+  }
+
+  onDraftChecked(drafted: number, accepted: number): void {
+    this.#drafted.inc(drafted);
+    this.#draftsAccepted.inc(accepted);
   }
 
   onStep(tokens: number): void {

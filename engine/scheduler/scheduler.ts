@@ -10,6 +10,7 @@
  */
 
 import type { BadWordsGuard } from './bad-words.js';
+import { lookupDraft } from './prompt-lookup.js';
 import { BoundedQueue } from './queue.js';
 import { TextStream } from './text-stream.js';
 import type {
@@ -67,12 +68,19 @@ export interface SchedulerObserver {
   onToken?(interTokenMs: number): void;
   onFinished?(reason: FinishReason): void;
   onStep?(tokens: number, stepMs: number): void;
+  /** A candidate's draft was checked: `accepted` of its `drafted` tokens were kept. */
+  onDraftChecked?(drafted: number, accepted: number): void;
 }
 
 /** Scheduler settings. */
 export interface SchedulerOptions {
   /** Most requests waiting for a slot; more are refused with {@link QueueFullError}. */
   queueLimit: number;
+  /**
+   * Most draft tokens (prompt lookup) decoded after a sampled token, while a lane generates for
+   * at most {@link DRAFT_MAX_STREAMS} candidates. 0 turns drafting off. @default 0
+   */
+  draftTokens?: number;
   logger: EngineLogger;
   observer?: SchedulerObserver;
 }
@@ -117,6 +125,8 @@ interface Candidate {
   feed: number[];
   /** KV position of `feed[0]`. */
   position: number;
+  /** Draft tokens decoded after `feed` in the step in flight, to be checked by sampling. */
+  draft: number[];
   sampler?: SequenceSampler;
   text: TextStream;
   generated: number[];
@@ -131,6 +141,12 @@ interface Slot {
   /** When the slot was last given a candidate; ties go to the least recently used slot. */
   lastUsed: number;
 }
+
+/**
+ * Drafts are decoded only while a lane generates for at most this many candidates: under more
+ * load a step already fills the machine, and rejected drafts would take room from real tokens.
+ */
+export const DRAFT_MAX_STREAMS = 2;
 
 function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
   const most = Math.min(a.length, b.length);
@@ -159,6 +175,7 @@ export class Scheduler {
   readonly #slots: Slot[];
   readonly #logger: EngineLogger;
   readonly #observer: SchedulerObserver;
+  readonly #draftTokens: number;
   #waiters: Array<() => void> = [];
   /** Lanes with a decode in flight: their slots are touched only by their own loop then. */
   readonly #stepping: boolean[];
@@ -176,6 +193,7 @@ export class Scheduler {
     this.#queue = new BoundedQueue(options.queueLimit);
     this.#logger = options.logger;
     this.#observer = options.observer ?? {};
+    this.#draftTokens = options.draftTokens ?? 0;
     this.#slots = Array.from({ length: backend.slotCount }, () => ({ cached: [], candidate: null,
       lastUsed: 0 }));
     this.#stepping = new Array(backend.lanes).fill(false);
@@ -411,6 +429,7 @@ export class Scheduler {
       slot: slotIndex,
       feed: request.promptTokens.slice(reused),
       position: reused,
+      draft: [],
       text: new TextStream(request.stop),
       generated: [],
       lastTokenAt: now,
@@ -443,6 +462,7 @@ export class Scheduler {
   #formBatch(lane: number): DecodeEntry[] {
     const entries: DecodeEntry[] = [];
     let room = this.#backend.maxBatchTokens;
+    const drafting = this.#draftTokens > 0 && this.#generatingIn(lane) <= DRAFT_MAX_STREAMS;
 
     // Two passes over the lane's slots: generating candidates, then prefilling ones.
     for (const generating of [true, false]) {
@@ -451,19 +471,43 @@ export class Scheduler {
         if (!candidate || this.#backend.laneOf(index) !== lane ||
           (candidate.generated.length > 0) !== generating) continue;
 
-        const tokens = candidate.feed.length <= room ? candidate.feed
-          : candidate.feed.slice(0, room);
+        const draft = drafting && generating ? this.#draftFor(candidate, room - 1) : [];
+        candidate.draft = draft;
+        const feed = draft.length > 0 ? [...candidate.feed, ...draft] : candidate.feed;
+        const tokens = feed.length <= room ? feed : feed.slice(0, room);
         room -= tokens.length;
         entries.push({
           slot: candidate.slot,
           position: candidate.position,
           tokens,
-          wantLogits: tokens.length === candidate.feed.length,
+          wantLogits: tokens.length === feed.length,
+          ...(draft.length > 0 && { logitRows: draft.length + 1 }),
         });
       }
     }
 
     return entries;
+  }
+
+  /** Candidates of a lane that are past their prompt. */
+  #generatingIn(lane: number): number {
+    let generating = 0;
+    this.#slots.forEach((slot, index) => {
+      if (slot.candidate?.generated.length && this.#backend.laneOf(index) === lane) generating++;
+    });
+    return generating;
+  }
+
+  /** Draft tokens for a generating candidate, within its token budget, its cells and `room`. */
+  #draftFor(candidate: Candidate, room: number): number[] {
+    const { request } = candidate.owner;
+    const cached = (this.#slots[candidate.slot] as Slot).cached.length;
+    // Each draft may become a generated token, and takes a cell; the context check in
+    // #keepToken then sees the same room it would have seen without drafts.
+    const most = Math.min(this.#draftTokens, room,
+      request.maxNewTokens - candidate.generated.length - 1,
+      this.#backend.slotContextSize - cached - 3);
+    return most > 0 ? lookupDraft(request.promptTokens, candidate.generated, most) : [];
   }
 
   async #step(lane: number): Promise<void> {
@@ -514,6 +558,7 @@ export class Scheduler {
       if (outcome instanceof Error) this.#failRequest(candidate.owner, outcome);
       else this.#keepToken(candidate, outcome);
     });
+    await this.#checkDrafts(sampling, outcomes);
 
     const batchTokens = entries.reduce((sum, entry) => sum + entry.tokens.length, 0);
     this.#observer.onStep?.(batchTokens, performance.now() - startedAt);
@@ -545,6 +590,59 @@ export class Scheduler {
     return [...outcomes, ...(await Promise.all(rest))];
   }
 
+  /**
+   * Checks the drafts of a step. A draft token is kept only while the token sampled at the row
+   * before it is that very token: exactly what decoding without drafts would have written, since
+   * that row's logits saw the same tokens. The first token that differs is kept instead, and the
+   * cells of the drafts after it are erased. Candidates check side by side, the rows of one in
+   * order: its sampler (seed, penalties, grammar) moves on with each token it chooses.
+   */
+  async #checkDrafts(sampling: readonly DecodeEntry[],
+    firstTokens: ReadonlyArray<number | Error | undefined>): Promise<void> {
+    const checks = sampling.map(async (entry, i) => {
+      const candidate = this.#slots[entry.slot]?.candidate;
+      if (!candidate || candidate.draft.length === 0) return;
+
+      const first = firstTokens[i];
+      const accepted = await this.#acceptDraft(candidate,
+        typeof first === 'number' ? first : undefined);
+      this.#observer.onDraftChecked?.(candidate.draft.length, accepted);
+      this.#eraseRejected(candidate, candidate.draft.length - accepted);
+      candidate.draft = [];
+    });
+    await Promise.all(checks);
+  }
+
+  /** Samples the rows after the first while they confirm the draft; answers how many did. */
+  async #acceptDraft(candidate: Candidate, first: number | undefined): Promise<number> {
+    const { draft } = candidate;
+    let accepted = 0;
+    let token = first;
+
+    while (token !== undefined && token === draft[accepted] && !candidate.finishReason) {
+      accepted++;
+      const outcome = await this.#askSample(candidate.slot, accepted);
+      if (outcome === undefined) break;
+      if (outcome instanceof Error) {
+        this.#failRequest(candidate.owner, outcome);
+        break;
+      }
+      this.#keepToken(candidate, outcome);
+      token = outcome;
+    }
+
+    return accepted;
+  }
+
+  /** Forgets the KV cells of the last `rejected` tokens a candidate's step decoded. */
+  #eraseRejected(candidate: Candidate, rejected: number): void {
+    if (rejected <= 0) return;
+
+    candidate.position -= rejected;
+    (this.#slots[candidate.slot] as Slot).cached.length = candidate.position;
+    this.#backend.eraseSlot(candidate.slot, candidate.position);
+  }
+
   /** Records what the decode put into each slot's KV cells. */
   #advanceFeeds(entries: readonly DecodeEntry[]): void {
     for (const entry of entries) {
@@ -559,14 +657,14 @@ export class Scheduler {
   }
 
   /** The next token of a slot's candidate, or the sampler's error; never rejects. */
-  async #askSample(slotIndex: number): Promise<number | Error | undefined> {
+  async #askSample(slotIndex: number, row = 0): Promise<number | Error | undefined> {
     const candidate = this.#slots[slotIndex]?.candidate;
     if (!candidate?.sampler || candidate.finishReason) return undefined;
 
     const banned = candidate.owner.request.badWords?.bannedNext(candidate.generated) ?? [];
 
     try {
-      return await candidate.sampler.sample(slotIndex, banned);
+      return await candidate.sampler.sample(slotIndex, banned, row);
     } catch (error) {
       return error as Error;
     }
@@ -635,7 +733,8 @@ export class Scheduler {
       const reason = state.ended ?? 'cancelled';
       for (let index = state.request.n - state.waiting; index < state.request.n; index++) {
         state.candidates.push({
-          owner: state, index, slot: -1, feed: [], position: 0, text: new TextStream([]),
+          owner: state, index, slot: -1, feed: [], position: 0, draft: [],
+          text: new TextStream([]),
           generated: [], lastTokenAt: 0, finishReason: reason,
         });
       }

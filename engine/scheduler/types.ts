@@ -29,8 +29,9 @@ export interface SequenceSampler {
   /**
    * Chooses the next token from the logits of `slot` in the last decode.
    * @param bannedTokens tokens that must not be chosen this step (bad words)
+   * @param row which of the slot's logit rows, from the first (see {@link DecodeEntry.logitRows})
    */
-  sample(slot: number, bannedTokens: readonly number[]): Promise<number>;
+  sample(slot: number, bannedTokens: readonly number[], row?: number): Promise<number>;
 
   /** Tells the sampler which token was kept (penalties and grammar state move on). */
   accept(token: number): void;
@@ -47,6 +48,11 @@ export interface DecodeEntry {
   tokens: readonly number[];
   /** Whether the logits of the last token are needed (to sample). */
   wantLogits: boolean;
+  /**
+   * With `wantLogits`, how many of the last tokens need logits: more than 1 when draft tokens
+   * follow the last sampled one, one row to check each. @default 1
+   */
+  logitRows?: number;
 }
 
 /** A decoding backend: one model, its `slotCount` sequence slots spread over `lanes` contexts. */

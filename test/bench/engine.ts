@@ -454,6 +454,8 @@ interface SingleStream {
   node_llama_cpp_floor: Record<FloorLoop, Spread>;
   llama_server?: Spread;
   llama_bench_tg128?: Spread;
+  /** The engine with prompt-lookup drafts (ENGINE_DRAFT_TOKENS=4), and the share it kept. */
+  engine_with_drafts: Spread & { draft_tokens: number; drafts_accepted_ratio: number | null };
 }
 
 type EngineProcess = Awaited<ReturnType<typeof startEngineProcess>>;
@@ -464,10 +466,11 @@ type EngineProcess = Awaited<ReturnType<typeof startEngineProcess>>;
  * llama-bench, taking turns round after round so a shared machine's drift hits them alike.
  */
 async function singleStreamInTurns(modelPath: string, engine: EngineProcess,
-  oneLane: EngineProcess, benchBin: string | undefined, serverUrl: string | undefined):
-  Promise<SingleStream> {
+  oneLane: EngineProcess, drafting: EngineProcess, benchBin: string | undefined,
+  serverUrl: string | undefined): Promise<SingleStream> {
   const engineRuns: number[] = [];
   const oneLaneRuns: number[] = [];
+  const draftingRuns: number[] = [];
   const serverRuns: number[] = [];
   const benchRuns: number[] = [];
   const floor = new Map<FloorLoop, number[]>();
@@ -478,6 +481,7 @@ async function singleStreamInTurns(modelPath: string, engine: EngineProcess,
   for (let round = 0; round < SINGLE_STREAM_ROUNDS; round++) {
     engineRuns.push(await singleStreamDecode(engineStream(engine.url)));
     oneLaneRuns.push(await singleStreamDecode(engineStream(oneLane.url)));
+    draftingRuns.push(await singleStreamDecode(engineStream(drafting.url)));
     if (serverUrl) serverRuns.push(await singleStreamDecode(llamaServerStream(serverUrl)));
     keep(floorFigures(modelPath, engine.threads, ['decode_only', 'decode_then_sample']));
     keep(floorFigures(modelPath, engine.threads, ['decode_with_queued_sample'],
@@ -495,7 +499,21 @@ async function singleStreamInTurns(modelPath: string, engine: EngineProcess,
       [loop, spread(runs)])) as Record<FloorLoop, Spread>,
     ...(serverRuns.length > 0 && { llama_server: spread(serverRuns) }),
     ...(benchRuns.length > 0 && { llama_bench_tg128: spread(benchRuns) }),
+    engine_with_drafts: { ...spread(draftingRuns), draft_tokens: DRAFT_TOKENS,
+      drafts_accepted_ratio: await draftAcceptance(drafting.url) },
   };
+}
+
+/** Draft tokens the drafting engine is started with. */
+const DRAFT_TOKENS = 4;
+
+/** The share of draft tokens an engine kept, from its `/metrics`. */
+async function draftAcceptance(url: string): Promise<number | null> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const counter = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1]);
+  const drafted = counter('adcopy_engine_draft_tokens_total');
+  const accepted = counter('adcopy_engine_draft_tokens_accepted_total');
+  return drafted > 0 ? Math.round((accepted / drafted) * 100) / 100 : null;
 }
 
 async function main(): Promise<void> {
@@ -520,11 +538,14 @@ async function main(): Promise<void> {
     figures = await runAll([engineTarget(engine.url), ...servers.map((server) => server.target)]);
 
     const oneLane = await startEngineProcess(modelPath, engine.threads, { ENGINE_LANES: '1' });
+    const drafting = await startEngineProcess(modelPath, engine.threads,
+      { ENGINE_DRAFT_TOKENS: String(DRAFT_TOKENS) });
     try {
-      single = await singleStreamInTurns(modelPath, engine, oneLane, process.env.LLAMA_BENCH_BIN,
-        servers[0]?.url);
+      single = await singleStreamInTurns(modelPath, engine, oneLane, drafting,
+        process.env.LLAMA_BENCH_BIN, servers[0]?.url);
     } finally {
       await stop(oneLane.child);
+      await stop(drafting.child);
     }
   } finally {
     await stop(engine.child);
@@ -564,6 +585,7 @@ async function main(): Promise<void> {
     output.llama_bench_tg128_tokens_per_s = reference;
     output.single_stream_ratio = ratio(single.engine.median);
     output.single_stream_ratio_one_lane = ratio(single.engine_one_lane.median);
+    output.single_stream_ratio_with_drafts = ratio(single.engine_with_drafts.median);
     if (single.llama_server) {
       output.single_stream_ratio_llama_server = ratio(single.llama_server.median);
     }
@@ -578,6 +600,8 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ ratio_tokens_per_s: output.ratio_tokens_per_s,
     single_stream_ratio: output.single_stream_ratio,
     single_stream_ratio_one_lane: output.single_stream_ratio_one_lane,
+    single_stream_ratio_with_drafts: output.single_stream_ratio_with_drafts,
+    drafts_accepted_ratio: single.engine_with_drafts.drafts_accepted_ratio,
     single_stream_ratio_llama_server: output.single_stream_ratio_llama_server,
     node_llama_cpp_floor_ratio: output.node_llama_cpp_floor_ratio }));
 }

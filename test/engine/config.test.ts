@@ -23,9 +23,10 @@ describe('engineOptionsFromEnv', () => {
 
   it('keeps zero where zero means something: no GPU layers, no queue, an OS-chosen port', () => {
     const options = engineOptionsFromEnv({ ENGINE_GPU_LAYERS: '0', ENGINE_QUEUE_LIMIT: '0',
-      ENGINE_PORT: '0', ENGINE_LANES: '2', ENGINE_SLOTS: '2', ENGINE_STREAM_FLUSH_MS: '0' });
+      ENGINE_PORT: '0', ENGINE_LANES: '2', ENGINE_SLOTS: '2', ENGINE_STREAM_FLUSH_MS: '0',
+      ENGINE_DRAFT_TOKENS: '0' });
 
     expect(options).toMatchObject({ gpuLayers: 0, queueLimit: 0, port: 0, lanes: 2, slots: 2,
-      streamFlushMs: 0 });
+      streamFlushMs: 0, draftTokens: 0 });
   });
 });

@@ -39,7 +39,8 @@ export class FakeBackend implements DecodeBackend {
   delayMs = 0;
   /** When set, the decode of this step number (0-based) throws. */
   failAtStep: number | undefined;
-  readonly #last: number[];
+  /** Per slot: the tokens whose logits the last decode gave, one row each. */
+  readonly #rows: number[][];
   /** The one thread of a `oneThread` backend: the work queued on it last. */
   #thread: Promise<unknown> = Promise.resolve();
   #decoding = 0;
@@ -59,7 +60,7 @@ export class FakeBackend implements DecodeBackend {
     this.samplesQueueBehindDecode = options.oneThread ?? false;
     this.slotContextSize = options.contextSize ?? 256;
     this.maxBatchTokens = options.batch ?? 64;
-    this.#last = new Array(slotCount).fill(END);
+    this.#rows = Array.from({ length: slotCount }, () => [END]);
   }
 
   laneOf(slot: number): number {
@@ -83,7 +84,9 @@ export class FakeBackend implements DecodeBackend {
     else await Promise.resolve();
     if (this.failAtStep === step) throw new Error('the device fell over');
 
-    for (const entry of entries) this.#last[entry.slot] = entry.tokens.at(-1) ?? END;
+    for (const entry of entries) {
+      this.#rows[entry.slot] = entry.tokens.slice(-(entry.logitRows ?? 1));
+    }
   }
 
   eraseSlot(slot: number, fromPosition: number): void {
@@ -91,11 +94,11 @@ export class FakeBackend implements DecodeBackend {
   }
 
   createSampler(spec: SamplerSpec): SequenceSampler {
-    const last = this.#last;
+    const rows = this.#rows;
     const script = (spec.grammar as number[] | undefined)?.slice();
 
     return {
-      sample: (slot, banned) => {
+      sample: (slot, banned, row = 0) => {
         if (this.#decoding > 0) this.samplesAskedDuringDecode++;
 
         return this.#onThread(async () => {
@@ -109,7 +112,9 @@ export class FakeBackend implements DecodeBackend {
           this.#samplesRunning--;
           this.#stepSampled = true;
 
-          let token = script?.length ? (script.shift() as number) : ((last[slot] ?? 0) % 26) + 1;
+          const input = rows[slot]?.[row];
+          if (input === undefined) throw new Error(`slot ${slot} has no logit row ${row}`);
+          let token = script?.length ? (script.shift() as number) : (input % 26) + 1;
           while (banned.includes(token)) token = (token % 26) + 1;
           return token;
         });

@@ -286,7 +286,10 @@ export class LlamaBackend implements DecodeBackend {
   readonly #lanes: Lane[];
   readonly #nativeModel: NativeModel;
   readonly #chatWrapper: ChatWrapper | null;
+  /** Per slot: the batch index of its first logit row in the last decode, -1 for none. */
   readonly #logitIndex: Int32Array;
+  /** Per slot: how many logit rows it has in the last decode. */
+  readonly #logitRows: Int32Array;
   readonly #oneToken = new Uint32Array(1);
   readonly #lastRow = new Uint32Array(1);
   readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
@@ -308,6 +311,7 @@ export class LlamaBackend implements DecodeBackend {
     this.vocabularySize = vocabularySizeOf(model);
     this.layoutChoice = choice;
     this.#logitIndex = new Int32Array(this.slotCount).fill(-1);
+    this.#logitRows = new Int32Array(this.slotCount);
     const bytesOf = tokenBytesReader(this.#nativeModel);
     const cache = new Map<number, Uint8Array>();
     this.tokenBytes = (token) => {
@@ -508,13 +512,22 @@ export class LlamaBackend implements DecodeBackend {
       const tokens = entry.tokens.length === 1
         ? (this.#oneToken.fill(entry.tokens[0] as number), this.#oneToken)
         : Uint32Array.from(entry.tokens);
-      const logits = entry.wantLogits
-        ? (this.#lastRow.fill(entry.tokens.length - 1), this.#lastRow) : NO_ROWS;
-      const indexes = native.addToBatch(sequence, entry.position, tokens, logits);
-      this.#logitIndex[entry.slot] = entry.wantLogits ? (indexes[0] as number) : -1;
+      const rows = entry.wantLogits ? (entry.logitRows ?? 1) : 0;
+      const indexes = native.addToBatch(sequence, entry.position, tokens,
+        this.#rowsToKeep(entry.tokens.length, rows));
+      // addToBatch answers each row's index in the batch: consecutive tokens, consecutive rows.
+      this.#logitIndex[entry.slot] = rows > 0 ? (indexes[0] as number) : -1;
+      this.#logitRows[entry.slot] = rows;
     }
 
     await native.decodeBatch();
+  }
+
+  /** Which of an entry's `length` tokens need logits: the last `rows`. */
+  #rowsToKeep(length: number, rows: number): Uint32Array {
+    if (rows === 0) return NO_ROWS;
+    if (rows === 1) return (this.#lastRow.fill(length - 1), this.#lastRow);
+    return Uint32Array.from({ length: rows }, (_, row) => length - rows + row);
   }
 
   eraseSlot(slot: number, fromPosition: number): void {
@@ -551,10 +564,12 @@ export class LlamaBackend implements DecodeBackend {
   }
 
   /** @internal */
-  sampleNative(slot: number, sampler: NativeSampler): Promise<number> {
+  sampleNative(slot: number, sampler: NativeSampler, row: number): Promise<number> {
     const index = this.#logitIndex[slot] ?? -1;
-    if (index < 0) return Promise.reject(new Error(`slot ${slot} has no logits to sample`));
-    return this.#locate(slot).native.sampleToken(index, sampler);
+    if (index < 0 || row >= (this.#logitRows[slot] ?? 0)) {
+      return Promise.reject(new Error(`slot ${slot} has no logit row ${row} to sample`));
+    }
+    return this.#locate(slot).native.sampleToken(index + row, sampler);
   }
 }
 
@@ -590,14 +605,14 @@ class LlamaSequenceSampler implements SequenceSampler {
     this.#apply();
   }
 
-  async sample(slot: number, bannedTokens: readonly number[]): Promise<number> {
+  async sample(slot: number, bannedTokens: readonly number[], row = 0): Promise<number> {
     if (bannedTokens.length !== this.#banned.length ||
       bannedTokens.some((token, i) => this.#banned[i] !== token)) {
       this.#banned = bannedTokens;
       this.#apply();
     }
 
-    const token = await this.#backend.sampleNative(slot, this.#native);
+    const token = await this.#backend.sampleNative(slot, this.#native, row);
     if (token < 0) throw new Error('the sampler found no token to choose');
     return token;
   }
