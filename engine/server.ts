@@ -362,8 +362,8 @@ function startFrames(c: Context, core: EngineCore, id: string, request: Generati
   let wake: (() => void) | null = null;
   let finished = false;
   // Tokens after the first wait up to streamFlushMs to share one write: each write is a system
-  // call here and a wake-up of the client, which at thousands of tokens a second took CPU from
-  // decoding; within a few milliseconds no reader can tell.
+  // call here and a wake-up of the reader (and on SageMaker one PayloadPart); within a few
+  // milliseconds no reader can tell.
   let flushTimer: NodeJS.Timeout | undefined;
   let wroteFirstToken = false;
   const flushSoon = () => {

@@ -5,8 +5,9 @@
  *
  * Contract: `submit`, `drain` and `close` may be called at any time from the event loop; only the
  * loop itself touches slots and the backend, so there are no locks. A request waits in the queue
- * until a slot is free; each step then decodes one token for every generating slot and a chunk of
- * prompt for slots still prefilling, in one batched decode.
+ * until a slot is free; each step then decodes one token for every generating slot (and, with
+ * drafting on, the draft tokens to check after it) and a chunk of prompt for slots still
+ * prefilling, in one batched decode.
  */
 
 import type { BadWordsGuard } from './bad-words.js';
@@ -558,7 +559,7 @@ export class Scheduler {
       if (outcome instanceof Error) this.#failRequest(candidate.owner, outcome);
       else this.#keepToken(candidate, outcome);
     });
-    await this.#checkDrafts(sampling, outcomes);
+    if (this.#draftTokens > 0) await this.#checkDrafts(sampling, outcomes);
 
     const batchTokens = entries.reduce((sum, entry) => sum + entry.tokens.length, 0);
     this.#observer.onStep?.(batchTokens, performance.now() - startedAt);

@@ -427,7 +427,8 @@ export class LlamaBackend implements DecodeBackend {
    * sequences splits its batch into micro-batches of consecutive sequence ids (llama.cpp's
    * "split_equal"); when that writes the outputs out of batch order, the first read swaps the
    * rows back, in place and without a lock. One-token entries in rising sequence order (every
-   * step where no prompt is being read) always come out in batch order, so their rows stay put.
+   * step that reads no prompt and checks no draft) always come out in batch order, so their rows
+   * stay put.
    */
   firstReadMovesRows(entries: readonly DecodeEntry[]): boolean {
     let lastSequence = -1;
