@@ -489,8 +489,8 @@ class JobRun<TBrief> {
       finished_at: finishedAt.toISOString(),
       wall_ms: finishedAt.getTime() - Date.parse(this.startedAt),
       outputs: {
-        results: `${this.deps.store.location}${JOB_FILES.results}`,
-        errors: `${this.deps.store.location}${JOB_FILES.errors}`,
+        results: this.deps.store.locationOf(JOB_FILES.results),
+        errors: this.deps.store.locationOf(JOB_FILES.errors),
       },
       ...summarise(this.counters),
     };

@@ -32,6 +32,8 @@ export interface UploadedPart {
 export interface JobStore {
   /** Where the outputs live, for logs and the CLI (`s3://bucket/prefix/` or a folder path). */
   readonly location: string;
+  /** Where the output `name` lives, as {@link location} writes it. */
+  locationOf(name: string): string;
   readText(name: string): Promise<string | undefined>;
   writeText(name: string, body: string): Promise<void>;
   /** Writes only when no object of that name exists; false when one does. */
@@ -99,6 +101,10 @@ export class S3JobStore implements JobStore {
     private readonly prefix: string,
   ) {
     this.location = `s3://${bucket}/${prefix}`;
+  }
+
+  locationOf(name: string): string {
+    return `${this.location}${name}`;
   }
 
   async readText(name: string): Promise<string | undefined> {
@@ -195,6 +201,10 @@ export class FsJobStore implements JobStore {
 
   constructor(private readonly folder: string) {
     this.location = folder;
+  }
+
+  locationOf(name: string): string {
+    return join(this.folder, name);
   }
 
   async readText(name: string): Promise<string | undefined> {

@@ -58,6 +58,11 @@ describe('CLI: npm run batch', { timeout: 180_000 }, () => {
     ]);
     const errors = readJsonl(await readFile(join(out, 'errors.jsonl'), 'utf8'));
     expect(errors.map((e) => [e.line, e.reason])).toEqual([[2, 'invalid_json']]);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.outputs).toEqual({
+      results: join(out, 'results.jsonl'),
+      errors: join(out, 'errors.jsonl'),
+    });
   });
 
   it('reads s3:// input and writes under batch/output/ of its bucket by default', async () => {
