@@ -15,6 +15,11 @@ import { FakeBackend, tokensOf } from './fake-backend.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
 
+const SCHEMA = { type: 'object', properties: {
+  headline: { type: 'string', enum: ['Spring tea, cold brewed', 'Oolong without sugar'] },
+  call_to_action: { type: 'string', enum: ['Order now', 'Find a shop'] },
+}, required: ['headline', 'call_to_action'] };
+
 describe('lookupDraft', () => {
   it('proposes what followed the latest earlier occurrence of the last three tokens', () => {
     expect(lookupDraft([5, 6, 7, 8, 9], [5, 6, 7], 2)).toEqual([8, 9]);
@@ -138,6 +143,9 @@ describe('Engine with and without drafts on the shared tiny model', () => {
     { prompt: 'Jasmine soda', max_new_tokens: 100, temperature: 0, repetition_penalty: 1.2 },
     { prompt: 'Spring tea shop headline:', max_new_tokens: 120, temperature: 0,
       bad_words: ['successo', 'Wales'] },
+    // A grammar: the prompt spells the JSON the grammar allows, so drafts can be kept in it
+    { prompt: '{"headline": "Oolong without sugar", "call_to_action": "Find a shop"} again:',
+      max_new_tokens: 80, temperature: 0.7, seed: 3, json_schema: SCHEMA },
   ];
 
   it('gives the same answers, and keeps some drafts', async () => {
