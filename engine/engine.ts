@@ -185,6 +185,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
       maxNewTokens: options.maxNewTokens ?? 1024,
       contextSize: backend.slotContextSize,
       maxCandidates: Math.min(8, slots),
+      vocabularySize: backend.vocabularySize,
     },
     scheduler,
     tokenizer: backend,

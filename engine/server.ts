@@ -200,6 +200,8 @@ async function prepare(core: EngineCore, guards: GuardCache, json: unknown) {
       presencePenalty: body.presence_penalty,
       frequencyPenalty: body.frequency_penalty,
       seed: body.seed,
+      logitBias: body.logit_bias && new Map(Object.entries(body.logit_bias)
+        .map(([token, bias]) => [Number(token), bias])),
     },
     stop: body.stop,
     ignoreEos: body.ignore_eos,

@@ -15,7 +15,12 @@ export interface EngineLimits {
   contextSize: number;
   /** Largest `n`. */
   maxCandidates: number;
+  /** Tokens of the model: `logit_bias` names ids below it. */
+  vocabularySize: number;
 }
+
+/** Most entries of `logit_bias`, as many as `bad_words` may have phrases. */
+const MAX_LOGIT_BIASES = 1024;
 
 const message = z.strictObject({
   role: z.enum(['system', 'user', 'assistant']),
@@ -39,6 +44,14 @@ export const generateRequestSchema = z
     stop: z.array(z.string().min(1)).max(16).default([]),
     n: z.int().min(1).max(8).default(1),
     bad_words: z.array(z.string().min(1)).max(1024).default([]),
+    logit_bias: z
+      .record(z.string().regex(/^\d+$/), z.number().min(-100).max(100), {
+        error: (issue) => (issue.code === 'invalid_key' ? 'keys must be token ids' : undefined),
+      })
+      .refine((bias) => Object.keys(bias).length <= MAX_LOGIT_BIASES, {
+        error: `at most ${MAX_LOGIT_BIASES} tokens`,
+      })
+      .optional(),
     json_schema: z
       .record(z.string(), z.unknown())
       .refine((schema) => unknownTypes(schema).length === 0, {
@@ -92,6 +105,13 @@ export function parseGenerateRequest(json: unknown, limits: EngineLimits): Gener
   }
   if (body.n > limits.maxCandidates) {
     throw new ValidationError(`n: ${body.n} is over the engine limit of ${limits.maxCandidates}`);
+  }
+  const outside = Object.keys(body.logit_bias ?? {})
+    .find((id) => Number(id) >= limits.vocabularySize);
+  if (outside !== undefined) {
+    throw new ValidationError(
+      `logit_bias: token ${outside} is not in the vocabulary of ${limits.vocabularySize} tokens`,
+    );
   }
 
   return body;

@@ -15,6 +15,11 @@ export interface SamplingParams {
   presencePenalty?: number;
   frequencyPenalty?: number;
   seed?: number;
+  /**
+   * Added to the logits of these tokens (OpenAI's `logit_bias`, -100 to 100); -100 bans a token
+   * outright, as that API promises.
+   */
+  logitBias?: ReadonlyMap<number, number>;
 }
 
 /** What a backend needs to build the sampler of one candidate. */

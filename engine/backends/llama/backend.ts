@@ -580,12 +580,16 @@ class LlamaSequenceSampler implements SequenceSampler {
   readonly #native: NativeSampler;
   readonly #config: Record<string, unknown>;
   readonly #accepted: number[] = [];
+  /** The request's logit bias; -100 is a ban, as OpenAI's API promises. */
+  readonly #bias: ReadonlyMap<number, number>;
   #banned: readonly number[] = [];
 
   constructor(backend: LlamaBackend, spec: SamplerSpec) {
     const { sampling } = spec;
     this.#backend = backend;
     this.#native = backend.newNativeSampler();
+    this.#bias = new Map([...sampling.logitBias ?? []]
+      .map(([token, bias]) => [token, bias <= -100 ? -Infinity : bias]));
     this.#config = {
       temperature: sampling.temperature,
       ...(sampling.topK !== undefined && { topK: sampling.topK }),
@@ -631,9 +635,12 @@ class LlamaSequenceSampler implements SequenceSampler {
     const config: Record<string, unknown> = { ...this.#config };
 
     if ('repeatPenalty' in config) config.repeatPenaltyTokens = Uint32Array.from(this.#accepted);
-    if (this.#banned.length > 0) {
-      config.tokenBiasKeys = Uint32Array.from(this.#banned);
-      config.tokenBiasValues = new Float32Array(this.#banned.length).fill(-Infinity);
+    // Bad words are bans, whatever bias the request gave the same token.
+    const bias = new Map(this.#bias);
+    for (const token of this.#banned) bias.set(token, -Infinity);
+    if (bias.size > 0) {
+      config.tokenBiasKeys = Uint32Array.from(bias.keys());
+      config.tokenBiasValues = Float32Array.from(bias.values());
     }
 
     this.#native.applyConfig(config);
