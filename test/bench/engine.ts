@@ -115,6 +115,29 @@ async function* sseData(response: Response): AsyncGenerator<{ event: string; dat
 
 const SAMPLING = { temperature: 0.7, top_k: 40, top_p: 0.95, min_p: 0.05, seed: 7 };
 
+/**
+ * The model's byte tokens, banned in every request to the engine and to llama-server alike:
+ * llama-server ends a request with an error as soon as the output holds bytes that are not UTF-8
+ * (its output parser rejects them), which a random-weights model writes in about one answer in
+ * six, so its answers would be shorter than the engine's. Set by main().
+ */
+let byteTokens: number[] = [];
+
+/** The byte-token bans as the engine takes them (OpenAI's `logit_bias`). */
+const engineBans = () => ({ logit_bias: Object.fromEntries(byteTokens.map((t) => [t, -100])) });
+
+/** The same bans as llama-server takes them. */
+const serverBans = () => ({ logit_bias: byteTokens.map((t) => [t, false]) });
+
+/** Tokens the GGUF marks as bytes (type 6), e.g. `<0x41>` in a LLaMA-2 vocabulary. */
+async function byteTokenIds(modelPath: string): Promise<number[]> {
+  const { readGgufFileInfo } = await import('node-llama-cpp');
+  const info = await readGgufFileInfo(modelPath, { readTensorInfo: false });
+  const types = (info.metadata as { tokenizer?: { ggml?: { token_type?: number[] } } })
+    .tokenizer?.ggml?.token_type ?? [];
+  return types.flatMap((type, token) => (type === 6 ? [token] : []));
+}
+
 interface StreamFigures { ttftMs: number; totalMs: number; tokens: number; cached: number;
   prompt: number }
 
@@ -143,7 +166,7 @@ function engineTarget(url: string): Target {
     name: 'engine',
     send: (text) => streamed(`${url}/invocations`, { messages: [
       { role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: text }],
-    max_new_tokens: NEW_TOKENS, ignore_eos: true, stream: true, ...SAMPLING },
+    max_new_tokens: NEW_TOKENS, ignore_eos: true, stream: true, ...SAMPLING, ...engineBans() },
     (event, data, figures) => {
       if (event === 'error') throw new Error(data);
       if (event === 'done') {
@@ -162,9 +185,11 @@ function llamaServerTarget(name: string, url: string,
   return {
     name,
     send: (text) => streamed(`${url}/completion`, { prompt: promptTokens(text),
-      n_predict: NEW_TOKENS, ignore_eos: true, cache_prompt: true, stream: true, ...SAMPLING },
+      n_predict: NEW_TOKENS, ignore_eos: true, cache_prompt: true, stream: true, ...SAMPLING,
+      ...serverBans() },
     (_, data, figures) => {
       const chunk = JSON.parse(data);
+      if (chunk.error) throw new Error(`llama-server: ${chunk.error.message}`);
       figures.tokens += chunk.stop ? 0 : (chunk.tokens?.length ?? 0);
       if (chunk.stop) {
         figures.tokens = chunk.tokens_predicted ?? figures.tokens;
@@ -235,7 +260,7 @@ async function singleStreamDecode(send: (prompt: string) => Promise<StreamFigure
 /** One greedy 128-token stream from the engine. */
 function engineStream(url: string): (prompt: string) => Promise<StreamFigures> {
   return (prompt) => streamed(`${url}/invocations`, { prompt, max_new_tokens: 128,
-    temperature: 0, ignore_eos: true, stream: true }, (event, data, f) => {
+    temperature: 0, ignore_eos: true, stream: true, ...engineBans() }, (event, data, f) => {
     if (event === 'done') f.tokens = JSON.parse(data).usage.completion_tokens;
     return event === 'token';
   });
@@ -244,8 +269,9 @@ function engineStream(url: string): (prompt: string) => Promise<StreamFigures> {
 /** The same stream from llama-server's `/completion`, for llama.cpp's own serving loop. */
 function llamaServerStream(url: string): (prompt: string) => Promise<StreamFigures> {
   return (prompt) => streamed(`${url}/completion`, { prompt, n_predict: 128, temperature: 0,
-    ignore_eos: true, cache_prompt: true, stream: true }, (_, data, f) => {
+    ignore_eos: true, cache_prompt: true, stream: true, ...serverBans() }, (_, data, f) => {
     const chunk = JSON.parse(data);
+    if (chunk.error) throw new Error(`llama-server: ${chunk.error.message}`);
     if (chunk.stop) f.tokens = chunk.tokens_predicted;
     return Boolean(chunk.content);
   });
@@ -518,6 +544,7 @@ async function draftAcceptance(url: string): Promise<number | null> {
 
 async function main(): Promise<void> {
   const modelPath = resolve(process.env.BENCH_MODEL ?? SHARED_TINY_MODEL);
+  byteTokens = await byteTokenIds(modelPath);
   const threadsEnv = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
 
   const engine = await startEngineProcess(modelPath, threadsEnv);
@@ -560,6 +587,7 @@ async function main(): Promise<void> {
     samples_queue_behind_decode: engine.samplesQueueBehindDecode,
     slots: SLOTS,
     workload: { requests: REQUESTS, new_tokens: NEW_TOKENS, sampling: SAMPLING,
+      banned_byte_tokens: byteTokens.length,
       system_prompt_chars: SYSTEM_PROMPT.length, rounds: ROUNDS },
     measured_at: new Date().toISOString(),
     engine: engineFigures,
