@@ -2,8 +2,10 @@
  * @module
  * Bad-words banning at the byte level, the way TensorRT-LLM's bad-words list works but over every
  * way the vocabulary could spell a phrase: a token is banned when it would complete a phrase,
- * given the bytes already generated, or when it holds a whole phrase itself.
+ * given the text already generated as the client sees it, or when it holds a whole phrase.
  */
+
+import { withoutStrayBytes } from './text-stream.js';
 
 /** Compares two byte strings lexicographically. */
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -155,10 +157,10 @@ function unfinishedLength(bytes: Uint8Array): number {
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const encoder = new TextEncoder();
 
-/** `bytes` as the text shows them: bytes that can never form a character are left out. */
+/** `bytes` as the text shows them (see {@link withoutStrayBytes}). */
 function asShown(bytes: Uint8Array): Uint8Array {
   if (bytes.every((byte) => byte < 0x80)) return bytes;
-  return encoder.encode(decoder.decode(bytes).replaceAll('\uFFFD', ''));
+  return encoder.encode(withoutStrayBytes(decoder.decode(bytes)));
 }
 
 /**
@@ -184,7 +186,6 @@ export class BadWordsGuard {
    * @param phrases phrases that must never appear in the output (empty ones are ignored)
    */
   constructor(vocabulary: VocabularyIndex, phrases: readonly string[]) {
-    const encoder = new TextEncoder();
     this.#vocabulary = vocabulary;
     this.#phrases = [...new Set(phrases)].filter((p) => p.length > 0).map((p) => encoder.encode(p));
     this.#alwaysBanned = [...new Set(this.#phrases.flatMap((p) => vocabulary.tokensContaining(p)))];

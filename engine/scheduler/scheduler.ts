@@ -127,7 +127,7 @@ interface Candidate {
   /** KV position of `feed[0]`. */
   position: number;
   /** Draft tokens decoded after `feed` in the step in flight, to be checked by sampling. */
-  draft: number[];
+  draft: readonly number[];
   sampler?: SequenceSampler;
   text: TextStream;
   generated: number[];
@@ -148,6 +148,9 @@ interface Slot {
  * load a step already fills the machine, and rejected drafts would take room from real tokens.
  */
 export const DRAFT_MAX_STREAMS = 2;
+
+/** The draft of a candidate that has none: one shared array, not a new one per step. */
+const NO_DRAFT: readonly number[] = Object.freeze([]);
 
 function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
   const most = Math.min(a.length, b.length);
@@ -430,7 +433,7 @@ export class Scheduler {
       slot: slotIndex,
       feed: request.promptTokens.slice(reused),
       position: reused,
-      draft: [],
+      draft: NO_DRAFT,
       text: new TextStream(request.stop),
       generated: [],
       lastTokenAt: now,
@@ -472,7 +475,7 @@ export class Scheduler {
         if (!candidate || this.#backend.laneOf(index) !== lane ||
           (candidate.generated.length > 0) !== generating) continue;
 
-        const draft = drafting && generating ? this.#draftFor(candidate, room - 1) : [];
+        const draft = drafting && generating ? this.#draftFor(candidate, room - 1) : NO_DRAFT;
         candidate.draft = draft;
         const feed = draft.length > 0 ? [...candidate.feed, ...draft] : candidate.feed;
         const tokens = feed.length <= room ? feed : feed.slice(0, room);
@@ -500,7 +503,7 @@ export class Scheduler {
   }
 
   /** Draft tokens for a generating candidate, within its token budget, its cells and `room`. */
-  #draftFor(candidate: Candidate, room: number): number[] {
+  #draftFor(candidate: Candidate, room: number): readonly number[] {
     const { request } = candidate.owner;
     const cached = (this.#slots[candidate.slot] as Slot).cached.length;
     // Each draft may become a generated token, and takes a cell; the context check in
@@ -508,7 +511,7 @@ export class Scheduler {
     const most = Math.min(this.#draftTokens, room,
       request.maxNewTokens - candidate.generated.length - 1,
       this.#backend.slotContextSize - cached - 3);
-    return most > 0 ? lookupDraft(request.promptTokens, candidate.generated, most) : [];
+    return most > 0 ? lookupDraft(request.promptTokens, candidate.generated, most) : NO_DRAFT;
   }
 
   async #step(lane: number): Promise<void> {
@@ -609,7 +612,7 @@ export class Scheduler {
         typeof first === 'number' ? first : undefined);
       this.#observer.onDraftChecked?.(candidate.draft.length, accepted);
       this.#eraseRejected(candidate, candidate.draft.length - accepted);
-      candidate.draft = [];
+      candidate.draft = NO_DRAFT;
     });
     await Promise.all(checks);
   }
@@ -734,7 +737,7 @@ export class Scheduler {
       const reason = state.ended ?? 'cancelled';
       for (let index = state.request.n - state.waiting; index < state.request.n; index++) {
         state.candidates.push({
-          owner: state, index, slot: -1, feed: [], position: 0, draft: [],
+          owner: state, index, slot: -1, feed: [], position: 0, draft: NO_DRAFT,
           text: new TextStream([]),
           generated: [], lastTokenAt: 0, finishReason: reason,
         });

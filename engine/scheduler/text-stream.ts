@@ -12,6 +12,15 @@ export interface TextStep {
   stopped: boolean;
 }
 
+/**
+ * Decoded text without what a decoder turned into U+FFFD: bytes that can never form a character
+ * (random weights write them) are dropped rather than shown. The bad-words ban matches phrases
+ * against text made the same way.
+ */
+export function withoutStrayBytes(decoded: string): string {
+  return decoded.replaceAll('\uFFFD', '');
+}
+
 /** Length of the longest suffix of `text` that is a proper prefix of some stop string. */
 function heldBackLength(text: string, stops: readonly string[]): number {
   let longest = 0;
@@ -60,10 +69,8 @@ export class TextStream {
   push(bytes: Uint8Array): TextStep {
     if (this.#stopped) return { text: '', stopped: true };
 
-    // In stream mode the decoder keeps an unfinished character for the next token; what it still
-    // turns into U+FFFD is bytes that can never form a character (random weights write them), and
-    // those are dropped rather than shown.
-    this.#pending += this.#decoder.decode(bytes, { stream: true }).replaceAll('\uFFFD', '');
+    // In stream mode the decoder keeps an unfinished character for the next token.
+    this.#pending += withoutStrayBytes(this.#decoder.decode(bytes, { stream: true }));
 
     return this.#release();
   }
