@@ -59,7 +59,11 @@ const COPY = [
     body: '一口乌龙香，办公桌上的小假期。',
     cta: '点击下单',
   },
-  { headline: '轻松一夏', body: '通勤路上随手一瓶，茶香陪你到傍晚。', cta: '马上尝鲜' },
+  {
+    headline: '轻松一夏',
+    body: '通勤路上随手一瓶，茶香陪你到傍晚。',
+    cta: '马上尝鲜',
+  },
 ];
 
 /** An engine that answers at once, in process: what is left of a request's time is the API's. */

@@ -209,7 +209,8 @@ describe('Function: createCopyPipeline', () => {
   });
 
   it("requires the brand's required terms in every variant", async () => {
-    const engine = new ScriptedEngine([['山茶冷泡，清爽一夏', '清爽一夏'], ['冷萃12小时的山茶']]);
+    const firstCall = ['山茶冷泡，清爽一夏', '清爽一夏'];
+    const engine = new ScriptedEngine([firstCall, ['冷萃12小时的山茶']]);
     const answer = await pipelineOver(engine).generate(
       brief({ ...TEA, brandVoice: { requiredTerms: ['山茶'] } }),
     );

@@ -8,7 +8,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { invoke, startTestEngine } from '../helpers/engine.js';
+import { invoke, invokeOneByOne, startTestEngine, textsOf } from '../helpers/engine.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
 
 const PROMPTS = ['Spring tea shop headline:', 'Cold brew oolong, no sugar.',
@@ -21,9 +21,6 @@ const REQUESTS = [0, 1, 2].flatMap((round) => PROMPTS.flatMap((prompt) => [
   { prompt: `${prompt} ${round}`, max_new_tokens: 64, temperature: 0.9, top_k: 40, seed: 7,
     n: 2 },
 ]));
-
-const textsOf = (answer: { body: { generations?: Array<{ text: string }> } }) =>
-  answer.body.generations?.map((generation) => generation.text);
 
 describe('Engine on one lane of eight sequences, default pool', () => {
   let engine: Awaited<ReturnType<typeof startTestEngine>>;
@@ -38,18 +35,18 @@ describe('Engine on one lane of eight sequences, default pool', () => {
 
   it('gives every answer of 36 requests at once the text it has alone, twice over', async () => {
     // GIVEN each request's answer when it runs alone
-    const alone = [];
-    for (const request of REQUESTS) alone.push(textsOf(await invoke(engine.url, request)));
+    const alone = (await invokeOneByOne(engine.url, REQUESTS))
+      .map((answer) => textsOf(answer.body));
 
     // WHEN all of them run at once, in two rounds
     const rounds = [];
     for (let round = 0; round < 2; round++) {
       const together = await Promise.all(REQUESTS.map((request) => invoke(engine.url, request)));
-      rounds.push(together.map(textsOf));
+      rounds.push(together.map((answer) => textsOf(answer.body)));
     }
 
     // THEN no answer differs from its answer alone
-    expect(alone.every((texts) => texts?.length)).toBe(true);
+    expect(alone.every((texts) => texts.length)).toBe(true);
     for (const together of rounds) expect(together).toEqual(alone);
   }, 120_000);
 });

@@ -9,7 +9,8 @@ describe('engineOptionsFromEnv', () => {
     ['ENGINE_SLOTS', '0', 'ENGINE_SLOTS must be a whole number of at least 1, got "0"'],
     ['ENGINE_MAX_NEW_TOKENS', '0', 'ENGINE_MAX_NEW_TOKENS must be a whole number of at least 1'],
     ['ENGINE_THREADS', '1.5', 'ENGINE_THREADS must be a whole number of at least 1, got "1.5"'],
-    ['ENGINE_STREAM_FLUSH_MS', '5ms', 'ENGINE_STREAM_FLUSH_MS must be a whole number of at least 0'],
+    ['ENGINE_STREAM_FLUSH_MS', '5ms',
+      'ENGINE_STREAM_FLUSH_MS must be a whole number of at least 0, got "5ms"'],
   ])('refuses %s=%s, naming it', (name, value, message) => {
     expect(() => engineOptionsFromEnv({ [name]: value })).toThrow(message);
   });

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { invoke, invokeStream, startTestEngine } from '../helpers/engine.js';
+import { invoke, invokeStream, startTestEngine, textsOf } from '../helpers/engine.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -50,9 +50,6 @@ const REQUESTS = [
   { prompt: 'A headline as JSON:', max_new_tokens: 80, temperature: 0, json_schema: SCHEMA },
 ];
 
-const texts = (body: { generations: Array<{ text: string }> }) =>
-  body.generations.map((generation) => generation.text);
-
 describe('Engine process with one lane on CPU', () => {
   let engine: Awaited<ReturnType<typeof startEngineProcess>>;
   let reference: Awaited<ReturnType<typeof startTestEngine>>;
@@ -82,16 +79,16 @@ describe('Engine process with one lane on CPU', () => {
         const [queued, plain] = await Promise.all([invoke(engine.url, request),
           invoke(reference.url, request)]);
         expect(queued.status).toBe(200);
-        expect(texts(queued.body)).toEqual(texts(plain.body));
+        expect(textsOf(queued.body)).toEqual(textsOf(plain.body));
       }
       const together = await Promise.all(REQUESTS.map((r) => invoke(engine.url, r)));
       const alone = await Promise.all(REQUESTS.map((r) => invoke(reference.url, r)));
 
       // THEN the texts match, bans hold and the grammar's output parses
-      expect(together.map((r) => texts(r.body))).toEqual(alone.map((r) => texts(r.body)));
-      expect(texts(together[2]?.body).join('')).not.toMatch(/Windows|Ca/);
+      expect(together.map((r) => textsOf(r.body))).toEqual(alone.map((r) => textsOf(r.body)));
+      expect(textsOf(together[2]?.body).join('')).not.toMatch(/Windows|Ca/);
       expect(SCHEMA.properties.headline.enum)
-        .toContain(JSON.parse(texts(together[3]?.body)[0] ?? '').headline);
+        .toContain(JSON.parse(textsOf(together[3]?.body)[0] ?? '').headline);
     });
 
   it('streams the same text and frees the slot of a client that goes away', async () => {
@@ -108,7 +105,7 @@ describe('Engine process with one lane on CPU', () => {
     const plain = await invoke(reference.url, request);
     const next = await invoke(engine.url, request);
     expect(events.filter((e) => e.event === 'token').map((e) => e.data.text).join(''))
-      .toBe(texts(plain.body)[0]);
+      .toBe(textsOf(plain.body)[0]);
     expect(next.status).toBe(200);
     expect(next.body.timings.queue_ms).toBeLessThan(1000);
   });

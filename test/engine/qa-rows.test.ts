@@ -12,14 +12,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { LlamaBackend } from '../../engine/backends/llama/backend.js';
-import { invoke, invokeStream, MemoryLogger, startTestEngine } from '../helpers/engine.js';
+import {
+  invoke,
+  invokeOneByOne,
+  invokeStream,
+  MemoryLogger,
+  startTestEngine,
+  textsOf,
+} from '../helpers/engine.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const LONG = 'Fresh jasmine tea, hand picked at dawn, brewed cold overnight. '.repeat(40);
-const PROMPTS = ['Spring tea shop headline:', 'Spring tea shop headline: for May', '山茶冷泡乌龙，0糖',
-  'x', LONG, `${LONG} Headline:`];
+const PROMPTS = ['Spring tea shop headline:', 'Spring tea shop headline: for May',
+  '山茶冷泡乌龙，0糖', 'x', LONG, `${LONG} Headline:`];
 const SCHEMA = { type: 'object', properties: { headline: { type: 'string' } },
   required: ['headline'] };
 
@@ -30,9 +37,6 @@ const REQUESTS = PROMPTS.flatMap((prompt, i) => [
   { prompt, max_new_tokens: 24, temperature: 0, json_schema: SCHEMA },
   { prompt, max_new_tokens: 24, temperature: 0.7, seed: 3, bad_words: ['the', 'ing', 'a'] },
 ]);
-
-const textsOf = (answer: { body: { generations?: Array<{ text: string }> } }) =>
-  answer.body.generations?.map((generation) => generation.text);
 
 /** A streamed request the client walks away from after its first write plus `afterMs`. */
 async function cancelledStream(url: string, afterMs: number): Promise<void> {
@@ -92,8 +96,8 @@ describe.each([1, 2])('Engine on %i lane(s) of eight slots, default pool, mixed 
 
   it('answers in bursts and beside cancelled streams as it answers alone', async () => {
     // GIVEN each request's answer when it runs alone
-    const alone = [];
-    for (const request of REQUESTS) alone.push(textsOf(await invoke(engine.url, request)));
+    const alone = (await invokeOneByOne(engine.url, REQUESTS))
+      .map((answer) => textsOf(answer.body));
 
     // WHEN all run again in bursts 4 ms apart, beside three streams cancelled mid-way, twice
     const rounds = [];
@@ -101,13 +105,13 @@ describe.each([1, 2])('Engine on %i lane(s) of eight slots, default pool, mixed 
       const cancelled = [5, 20, 40].map((afterMs) => cancelledStream(engine.url, afterMs));
       rounds.push(await Promise.all(REQUESTS.map(async (request, i) => {
         await sleep((i % 4) * 4);
-        return textsOf(await invoke(engine.url, request));
+        return textsOf((await invoke(engine.url, request)).body);
       })));
       await Promise.all(cancelled);
     }
 
     // THEN every answer is its answer alone, and the cancelled streams' slots are free again
-    expect(alone.every((texts) => texts?.length)).toBe(true);
+    expect(alone.every((texts) => texts.length)).toBe(true);
     for (const together of rounds) expect(together).toEqual(alone);
     await sleep(100);
     expect(await busySlots(engine.url)).toBe(0);
@@ -129,7 +133,7 @@ describe.each([1, 2])('Engine on %i lane(s) of eight slots, default pool, mixed 
       const streamed = [0, 1, 2].map((index) => events
         .filter((event) => event.event === 'token' && event.data.index === index)
         .map((event) => event.data.text as string).join(''));
-      expect(streamed).toEqual(textsOf(bodies[i] as Parameters<typeof textsOf>[0]));
+      expect(streamed).toEqual(textsOf(bodies[i]?.body));
     });
   }, 60_000);
 });

@@ -13,7 +13,13 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { invoke, invokeStream, startTestEngine } from '../helpers/engine.js';
+import {
+  invoke,
+  invokeOneByOne,
+  invokeStream,
+  startTestEngine,
+  textsOf,
+} from '../helpers/engine.js';
 import type { SseEvent } from '../helpers/engine.js';
 import { SHARED_TINY_MODEL } from '../helpers/models.js';
 import { freePort } from '../helpers/ports.js';
@@ -96,9 +102,6 @@ interface Request {
 const greedy = (prompt: string, extra: Partial<Request> = {}): Request =>
   ({ prompt, max_new_tokens: 64, temperature: 0, ignore_eos: true, ...extra });
 
-const textOf = (body: { generations: Array<{ text: string }> }) =>
-  body.generations.map((generation) => generation.text);
-
 const streamedTexts = (events: SseEvent[]) => {
   const byIndex: string[] = [];
   for (const event of events.filter((e) => e.event === 'token')) {
@@ -106,18 +109,6 @@ const streamedTexts = (events: SseEvent[]) => {
   }
   return byIndex;
 };
-
-/**
- * Sends `requests` one after another. The default pool's reference answers alone: under load,
- * a step's samples running in parallel on a several-thread pool have been seen to read another
- * sequence's logits (llama.cpp reorders a batch's output rows on the first read, unguarded), so
- * only its one-at-a-time answers are a sound reference (QA issue #3).
- */
-async function oneByOne(url: string, requests: readonly Request[]) {
-  const answers = [];
-  for (const request of requests) answers.push(await invoke(url, request));
-  return answers;
-}
 
 /** Whole code points of `text` from `start`, `length` long (never half a surrogate pair). */
 const slice = (text: string, start: number, length: number) =>
@@ -174,7 +165,7 @@ describe('One-lane engine process against the default pool, with bad words', () 
     reference = await startTestEngine(SHARED_TINY_MODEL, { lanes: 1, slots: 8,
       contextSize: 1100, maxNewTokens: 1000 });
     unbanned = await Promise.all(PROMPTS.map(async (prompt) =>
-      textOf((await invoke(reference.url, greedy(prompt))).body)[0] as string));
+      textsOf((await invoke(reference.url, greedy(prompt))).body)[0] as string));
     lists = phraseLists(unbanned);
   }, 120_000);
 
@@ -223,17 +214,18 @@ describe('One-lane engine process against the default pool, with bad words', () 
       ]));
 
       // WHEN they all stream at once from the one-lane child, and go to the reference one by one
+      // (answers alone are the sound reference: no step of theirs samples beside another)
       const streamed = await Promise.all(requests.map((r) => invokeStream(oneLane.url, r)));
-      const plain = await oneByOne(reference.url, requests);
+      const plain = await invokeOneByOne(reference.url, requests);
 
       // THEN each stream joins to its done text, equals the default pool's, and holds no phrase
       requests.forEach((request, i) => {
         const events = streamed[i] as SseEvent[];
         const done = events.find((event) => event.event === 'done')?.data;
         expect(done, JSON.stringify(events.at(-1))).toBeDefined();
-        const texts = textOf(done);
+        const texts = textsOf(done);
         expect(streamedTexts(events)).toEqual(texts);
-        expect(texts).toEqual(textOf((plain[i] as { body: any }).body));
+        expect(texts).toEqual(textsOf((plain[i] as { body: any }).body));
         // Sampled candidates write stray bytes inside phrases now and then; the ban matches the
         // text as shown, without them, so it holds for those as well.
         for (const text of texts) {
@@ -247,7 +239,7 @@ describe('One-lane engine process against the default pool, with bad words', () 
     const phrase = lists.one[0] as string;
     const before = (unbanned[0] as string).slice(0, (unbanned[0] as string).indexOf(phrase));
 
-    const banned = textOf((await invoke(oneLane.url,
+    const banned = textsOf((await invoke(oneLane.url,
       greedy(PROMPTS[0] as string, { bad_words: lists.one }))).body)[0] as string;
 
     expect(banned).not.toContain(phrase);
@@ -296,8 +288,8 @@ describe('Engine process started with odd settings', () => {
 
       const requests = PROMPTS.map((prompt) => greedy(prompt, { bad_words: ['e t', 'an'] }));
       const served = await Promise.all(requests.map((request) => invoke(engine.url, request)));
-      const plain = await oneByOne(reference.url, requests);
-      expect(served.map((r) => textOf(r.body))).toEqual(plain.map((r) => textOf(r.body)));
+      const plain = await invokeOneByOne(reference.url, requests);
+      expect(served.map((r) => textsOf(r.body))).toEqual(plain.map((r) => textsOf(r.body)));
     } finally {
       stopProcess(engine.child.pid);
       await engine.exited;

@@ -58,6 +58,18 @@ export async function invoke(url: string, body: unknown, init: RequestInit = {})
   return { status: response.status, headers: response.headers, body: JSON.parse(text) };
 }
 
+/** POSTs each body in turn, each after the last answer: every request runs alone. */
+export async function invokeOneByOne(url: string, bodies: readonly unknown[]) {
+  const answers = [];
+  for (const body of bodies) answers.push(await invoke(url, body));
+  return answers;
+}
+
+/** The texts of an answer body's generations, in order; none for an error body. */
+export function textsOf(body: { generations?: Array<{ text: string }> } | undefined): string[] {
+  return body?.generations?.map((generation) => generation.text) ?? [];
+}
+
 /** One server-sent event. */
 export interface SseEvent {
   event: string;
